@@ -1,0 +1,7 @@
+"""LRTuner: tune the learning rate of any PyTorch optimizer while it trains."""
+
+from .records import DecisionRecord, TunerStats
+from .tuner import LRTuner
+
+__all__ = ["DecisionRecord", "LRTuner", "TunerStats"]
+__version__ = "0.1.0"

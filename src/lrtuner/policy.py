@@ -1,0 +1,290 @@
+"""Explore/exploit, saturation and rollback: the decisions around a fit, as a small state machine.
+
+The policy never touches tensors. It sees the training losses, one float per optimizer step,
+and the fitted proposals, and answers three questions at each decision boundary:
+
+1. Should the last accepted LR change be rolled back? (:meth:`TunerPolicy.should_roll_back`)
+2. Is a fit due now? (:meth:`TunerPolicy.fit_due`)
+3. Is a proposed LR accepted? (:meth:`TunerPolicy.judge`)
+
+**Loss-drop rate.** Training losses are grouped in windows between decision boundaries. The
+drop rate of a window is minus the least-squares slope of loss against step inside it,
+:math:`\\rho = -\\hat\\beta`, with its standard error :math:`s_\\rho` from the residuals.
+
+**Saturation** (exploit only; Appendix B). With a relative threshold :math:`T`: the LR is
+saturated when :math:`\\rho_{start} / \\rho > T` (``rho <= 0`` counts as saturated), where
+:math:`\\rho_{start}` is the drop rate of the first window at the current LR. At the first
+crossing the rule switches to an absolute threshold :math:`\\rho < \\rho_{abs}` with
+:math:`\\rho_{abs}` the drop rate at that crossing (or :math:`\\rho_{start}/T` when that rate is
+not positive, so the threshold is never negative). With ``saturation_threshold=None`` the
+threshold is derived from the run: saturated when the loss no longer measurably drops over a
+window, :math:`\\rho < z\\, s_\\rho` (:math:`z = 1`).
+
+**Rollback.** A change is judged on the first full window after it: it is rolled back when the
+loss rose over that window and fell more slowly than before the change, beyond noise:
+:math:`\\rho_{after} < \\min(0, \\rho_{before}) - z\\sqrt{s_{after}^2 + s_{before}^2}`
+(:math:`z = 2`), or at once when the training loss is not finite. The paper says "a reduction
+in loss drop per iteration"; taken literally that fires after nearly every change, because the
+drop rate of a converging run falls on its own, so the rule asks for a loss that went up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SATURATION_Z = 1.0
+ROLLBACK_Z = 2.0
+#: Consecutive fits proposing a decrease that, with a saturated loss, end an open-ended explore.
+ADAPTIVE_EXPLORE_PATIENCE = 3
+
+
+@dataclass(frozen=True)
+class DropRate:
+    """Loss-drop rate of one window (per step) with its standard error."""
+
+    rate: float
+    stderr: float
+    num_steps: int
+
+
+def window_drop_rate(losses: list[float]) -> DropRate | None:
+    """Minus the least-squares slope of ``losses`` against their index, with its standard error.
+
+    Returns ``None`` for fewer than 3 finite points.
+    """
+    ys = [y for y in losses if math.isfinite(y)]
+    n = len(ys)
+    if n < 3:
+        return None
+    xs = range(n)
+    x_mean = (n - 1) / 2.0
+    y_mean = sum(ys) / n
+    sxx = sum((x - x_mean) ** 2 for x in xs)
+    sxy = sum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx
+    resid = sum((y - y_mean - slope * (x - x_mean)) ** 2 for x, y in zip(xs, ys, strict=True))
+    stderr = math.sqrt(resid / (n - 2) / sxx)
+    return DropRate(rate=-slope, stderr=stderr, num_steps=n)
+
+
+@dataclass
+class PendingChange:
+    """An accepted LR change still waiting for its first full window."""
+
+    step: int
+    lr_before: float
+    lr_after: float
+    rate_before: float | None
+    stderr_before: float | None
+
+
+@dataclass
+class PolicyState:
+    """Everything the policy must carry across a checkpoint."""
+
+    phase: str = "explore"
+    explore_steps: int | None = None
+    relative_threshold: float | None = 100.0
+    absolute_threshold: float | None = None
+    rate_at_lr_start: float | None = None
+    last_rate: float | None = None
+    last_stderr: float | None = None
+    last_window_mean: float | None = None
+    pending: PendingChange | None = None
+    rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
+    rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
+    decrease_streak: int = 0
+    window_losses: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PolicyState:
+        data = dict(data)
+        pending = data.pop("pending", None)
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Invalid policy state: unknown keys {sorted(unknown)}")
+        state = cls(**data)
+        state.pending = PendingChange(**pending) if pending is not None else None
+        return state
+
+
+class TunerPolicy:
+    """Explore/exploit state machine (see module docstring for the rules)."""
+
+    def __init__(
+        self,
+        explore_steps: int | None,
+        saturation_threshold: float | None,
+        rollback: bool,
+    ) -> None:
+        self.rollback_enabled = rollback
+        self.state = PolicyState(
+            explore_steps=explore_steps,
+            relative_threshold=saturation_threshold,
+        )
+
+    # --- training-loss bookkeeping -------------------------------------------------------
+    def record_loss(self, loss: float) -> None:
+        self.state.window_losses.append(float(loss))
+
+    def close_window(self) -> DropRate | None:
+        """End the current loss window; return its drop rate (``None`` if too short)."""
+        finite = [x for x in self.state.window_losses if math.isfinite(x)]
+        if finite:
+            self.state.last_window_mean = sum(finite) / len(finite)
+        rate = window_drop_rate(self.state.window_losses)
+        self.state.window_losses = []
+        if rate is not None:
+            self.state.last_rate, self.state.last_stderr = rate.rate, rate.stderr
+            if self.state.rate_at_lr_start is None:
+                self.state.rate_at_lr_start = rate.rate
+        return rate
+
+    # --- phase -------------------------------------------------------------------------
+    def update_phase(self, step: int) -> bool:
+        """Switch to exploit once ``explore_steps`` have passed. Returns True on the switch."""
+        s = self.state
+        if s.phase == "explore" and s.explore_steps is not None and step >= s.explore_steps:
+            s.phase = "exploit"
+            return True
+        return False
+
+    def note_fit_direction(self, proposed_eps: float, rate: DropRate | None, step: int) -> bool:
+        """Open-ended explore: end it after repeated decrease proposals on a saturated loss."""
+        s = self.state
+        if s.phase != "explore" or s.explore_steps is not None:
+            return False
+        s.decrease_streak = s.decrease_streak + 1 if proposed_eps < 0 else 0
+        if s.decrease_streak >= ADAPTIVE_EXPLORE_PATIENCE and self._noise_saturated(rate):
+            s.phase = "exploit"
+            s.explore_steps = step
+            return True
+        return False
+
+    # --- saturation --------------------------------------------------------------------
+    @staticmethod
+    def _noise_saturated(rate: DropRate | None) -> bool:
+        return rate is not None and rate.rate < SATURATION_Z * rate.stderr
+
+    def is_saturated(self, rate: DropRate | None) -> tuple[bool, str]:
+        """Has the current LR served its purpose? Returns (saturated, reason)."""
+        s = self.state
+        if rate is None:
+            return False, "not enough training losses to measure the drop rate"
+        if s.relative_threshold is None:
+            if self._noise_saturated(rate):
+                return True, (f"drop rate {rate.rate:.3g}/step is within noise ({rate.stderr:.3g})")
+            return False, f"loss still dropping: {rate.rate:.3g}/step > {rate.stderr:.3g} noise"
+        if s.absolute_threshold is not None:
+            if rate.rate < s.absolute_threshold:
+                return (
+                    True,
+                    f"drop rate {rate.rate:.3g} < absolute threshold {s.absolute_threshold:.3g}",
+                )
+            return (
+                False,
+                f"drop rate {rate.rate:.3g} >= absolute threshold {s.absolute_threshold:.3g}",
+            )
+        start = s.rate_at_lr_start
+        if (
+            start is None
+            or start <= 0
+            or rate.rate <= 0
+            or start / rate.rate > s.relative_threshold
+        ):
+            crossing = (
+                rate.rate if rate.rate > 0 else (start / s.relative_threshold if start else 0.0)
+            )
+            s.absolute_threshold = max(crossing, 0.0)
+            return True, (
+                f"relative threshold crossed (start rate {start}, now {rate.rate:.3g}); "
+                f"absolute threshold set to {s.absolute_threshold:.3g}"
+            )
+        return False, f"drop ratio {start / rate.rate:.3g} <= {s.relative_threshold:g}"
+
+    def fit_due(self, rate: DropRate | None) -> tuple[bool, str]:
+        """Explore: always. Exploit: only once saturated (Appendix D: saves the probes)."""
+        if self.state.phase == "explore":
+            return True, "explore"
+        return self.is_saturated(rate)
+
+    # --- judging a proposal ----------------------------------------------------------
+    def cap_after_rollback(self, eps: float) -> tuple[float, str | None]:
+        """After a rollback, a same-direction move is capped to half of the rolled-back one."""
+        s = self.state
+        if s.rollback_cap is None or s.rollback_direction == 0:
+            return eps, None
+        direction, cap = s.rollback_direction, s.rollback_cap
+        s.rollback_cap, s.rollback_direction = None, 0
+        if eps * direction > cap:
+            return direction * cap, "capped to half the change that was rolled back"
+        return eps, None
+
+    def judge(self, eps: float) -> tuple[bool, str]:
+        """Explore accepts only increases, exploit only decreases."""
+        if eps == 0.0:
+            return False, "no change proposed"
+        if self.state.phase == "explore":
+            return (
+                (True, "explore accepts an increase")
+                if eps > 0
+                else (
+                    False,
+                    "explore rejects a decrease",
+                )
+            )
+        return (
+            (True, "exploit accepts a decrease")
+            if eps < 0
+            else (
+                False,
+                "exploit rejects an increase",
+            )
+        )
+
+    def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
+        s = self.state
+        s.pending = PendingChange(step, lr_before, lr_after, s.last_rate, s.last_stderr)
+        s.rate_at_lr_start = None
+        if s.phase == "exploit" and s.relative_threshold is not None:
+            pass  # the absolute threshold, once set, stays for the whole exploit phase
+
+    # --- rollback -----------------------------------------------------------------------
+    def should_roll_back(self, rate: DropRate | None, loss_finite: bool) -> tuple[bool, str]:
+        """Judge the pending change on the window after it (see module docstring)."""
+        s = self.state
+        p = s.pending
+        if p is None or not self.rollback_enabled:
+            return False, ""
+        if not loss_finite:
+            return True, "training loss became non-finite after the change"
+        if rate is None:
+            return False, "window after the change too short to judge"
+        before = p.rate_before if p.rate_before is not None else 0.0
+        se = math.sqrt(rate.stderr**2 + (p.stderr_before or 0.0) ** 2)
+        bound = min(0.0, before) - ROLLBACK_Z * se
+        if rate.rate < bound:
+            return True, (
+                f"loss rose after the change: drop rate {rate.rate:.3g} < {bound:.3g} "
+                f"(before: {before:.3g})"
+            )
+        return False, f"change kept: drop rate {rate.rate:.3g} >= {bound:.3g}"
+
+    def on_rolled_back(self) -> PendingChange:
+        s = self.state
+        p = s.pending
+        assert p is not None
+        s.pending = None
+        s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
+        s.rollback_cap = 0.5 * abs(p.lr_after - p.lr_before)
+        s.rate_at_lr_start = p.rate_before
+        return p
+
+    def release_pending(self) -> None:
+        self.state.pending = None

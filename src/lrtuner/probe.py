@@ -1,0 +1,208 @@
+"""Pure maths of one LR decision: where to probe, how to fit, how to clip.
+
+Everything here works on plain floats / NumPy arrays and has no side effects, so it can be
+tested exactly and fuzzed.
+
+Notation (paper, Section 2): the wrapped optimizer moves the parameters
+:math:`\\theta_1 = \\theta_0 - \\eta d`. The loss after a step of size :math:`\\eta+\\epsilon`
+along the same direction is modelled as
+
+.. math::
+    \\hat L(\\epsilon) = L(\\theta_0 - (\\eta + \\epsilon) d) \\approx k_0 + k_1 \\epsilon + k_2 \\epsilon^2,
+
+whose minimiser is :math:`\\epsilon_{min} = -k_1 / (2 k_2)` when :math:`k_2 > 0`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Lowest LR a decision may move to, as a fraction of the current LR. Keeps eta + eps > 0.
+MIN_LR_FRACTION = 1e-3
+
+
+@dataclass(frozen=True)
+class ClipBounds:
+    """Allowed perturbations ``lower <= eps <= upper`` (``lower < 0 < upper``)."""
+
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A fitted proposal: the clipped perturbation and why it has that value."""
+
+    eps: float
+    reason: str
+    clipped: bool
+
+
+def clip_bounds(
+    lr: float,
+    loss: float,
+    epsilon_threshold: float | None,
+    max_lr_factor: float = 2.0,
+) -> ClipBounds:
+    """Range of perturbations a decision may take.
+
+    * Paper rule (``epsilon_threshold = r`` given): :math:`|\\epsilon|^3 < r L`, i.e.
+      :math:`|\\epsilon| \\le (r L)^{1/3}` (eq. 3), and :math:`\\eta + \\epsilon \\ge 10^{-3}\\eta`.
+    * Automatic rule (``epsilon_threshold=None``): a trust region in log space,
+      :math:`\\eta / g \\le \\eta + \\epsilon \\le g \\eta` with :math:`g` = ``max_lr_factor``.
+      This is Appendix E's rule of thumb (clip width of the order of the LR) applied at every
+      decision with the current LR instead of the seed LR.
+
+    Non-finite or non-positive ``loss`` in the paper rule gives the tightest sensible bound
+    (no move): callers treat a zero-width range as "no decision possible".
+    """
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"Invalid lr: {lr}")
+    if epsilon_threshold is None:
+        if not (math.isfinite(max_lr_factor) and max_lr_factor > 1):
+            raise ValueError(f"Invalid max_lr_factor: {max_lr_factor}")
+        return ClipBounds(lower=lr / max_lr_factor - lr, upper=(max_lr_factor - 1.0) * lr)
+    if not (math.isfinite(loss) and loss > 0):
+        return ClipBounds(lower=0.0, upper=0.0)
+    width = (epsilon_threshold * loss) ** (1.0 / 3.0)
+    lower = max(-width, (MIN_LR_FRACTION - 1.0) * lr)
+    return ClipBounds(lower=lower, upper=width)
+
+
+def probe_epsilons(lr: float, bounds: ClipBounds, num_probes: int) -> list[float]:
+    """Where to evaluate the loss: ``num_probes`` points including 0, on the scale of the LR.
+
+    The samples span ``[max(lower, -lr/2), min(upper, lr)]``: never wider than the current LR
+    (a fit dominated by far points is what stalls a seed LR that is 1000x too small), never
+    outside the clip range. 0 is always a sample; the negative side gets ``(n-1)//2`` points,
+    the positive side the rest, evenly spaced.
+    """
+    if num_probes < 3:
+        raise ValueError(f"Invalid num_probes: {num_probes} (need >= 3)")
+    lo = max(bounds.lower, -0.5 * lr)
+    hi = min(bounds.upper, lr)
+    n_neg = (num_probes - 1) // 2
+    n_pos = num_probes - 1 - n_neg
+    neg = [lo * (i / n_neg) for i in range(n_neg, 0, -1)]
+    pos = [hi * (i / n_pos) for i in range(1, n_pos + 1)]
+    return [*neg, 0.0, *pos]
+
+
+def design_matrix(epsilons: np.ndarray) -> np.ndarray:
+    """Columns ``[1, eps, eps^2]`` for the least-squares fit."""
+    e = np.asarray(epsilons, dtype=np.float64)
+    return np.stack([np.ones_like(e), e, e * e], axis=1)
+
+
+def fit_operator(epsilons: list[float] | np.ndarray) -> np.ndarray:
+    """Linear map ``P`` with ``(k0, k1, k2) = P @ losses`` (least squares).
+
+    The fit is done in the scaled variable ``u = eps / s`` (``s = max|eps|``) for conditioning
+    and mapped back, so eps of any magnitude (1e-9 or 10) give accurate coefficients.
+    Because the map is linear, the fit of the mean loss over batches equals the mean of the
+    per-batch fits: that is what lets the superbatch be sized adaptively.
+    """
+    e = np.asarray(epsilons, dtype=np.float64)
+    if e.ndim != 1 or e.size < 3:
+        raise ValueError(f"Invalid epsilons: need >= 3 values, got {e.tolist()}")
+    scale = float(np.max(np.abs(e)))
+    if not math.isfinite(scale) or scale == 0.0:
+        raise ValueError(f"Invalid epsilons: {e.tolist()}")
+    if np.unique(e).size < 3:
+        raise ValueError(f"Invalid epsilons: need >= 3 distinct values, got {e.tolist()}")
+    pinv = np.linalg.pinv(design_matrix(e / scale))
+    return np.diag([1.0, 1.0 / scale, 1.0 / scale**2]) @ pinv
+
+
+def fit_quadratic(epsilons: list[float] | np.ndarray, losses: list[float] | np.ndarray) -> tuple:
+    """Least-squares coefficients ``(k0, k1, k2)`` of ``k0 + k1 eps + k2 eps^2``."""
+    y = np.asarray(losses, dtype=np.float64)
+    k = fit_operator(epsilons) @ y
+    return float(k[0]), float(k[1]), float(k[2])
+
+
+def propose_epsilon(k1: float, k2: float, bounds: ClipBounds) -> Proposal:
+    """Minimiser of the fitted quadratic inside the clip range.
+
+    * ``k2 > 0``: :math:`\\epsilon_{min} = -k_1/(2k_2)`, clipped to the range.
+    * ``k2 <= 0`` (concave or linear along d): the quadratic has no minimum; the loss falls
+      fastest towards the boundary on the side of :math:`-k_1`; go there. ``k1 == 0`` too:
+      no evidence, no move.
+    * non-finite coefficients: no move.
+    The result is always finite and inside ``[lower, upper]``.
+    """
+    if not (math.isfinite(k1) and math.isfinite(k2)):
+        return Proposal(0.0, "fit is not finite", False)
+    if bounds.upper <= 0.0 and bounds.lower >= 0.0:
+        return Proposal(0.0, "clip range is empty", True)
+    if k2 > 0:
+        raw = -k1 / (2.0 * k2)
+        if not math.isfinite(raw):
+            raw = math.copysign(math.inf, -k1)
+        if raw > bounds.upper:
+            return Proposal(bounds.upper, "minimum beyond the upper clip bound", True)
+        if raw < bounds.lower:
+            return Proposal(bounds.lower, "minimum beyond the lower clip bound", True)
+        return Proposal(raw, "minimum of the fitted quadratic", False)
+    if k1 < 0:
+        return Proposal(bounds.upper, "fit is not convex; loss falls towards larger LR", True)
+    if k1 > 0:
+        return Proposal(bounds.lower, "fit is not convex; loss falls towards smaller LR", True)
+    return Proposal(0.0, "fit is flat", False)
+
+
+def spread_from_sums(
+    count: float, total: np.ndarray, total_sq: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error of per-batch coefficients from their running sums.
+
+    ``total = sum_b c_b`` and ``total_sq = sum_b c_b**2`` (element-wise), over ``count``
+    batches. The standard error is ``inf`` below two batches. Sums, not rows, are kept so
+    that ranks can all-reduce them.
+    """
+    mean = np.asarray(total, dtype=np.float64) / count
+    if count < 2:
+        return mean, np.full_like(mean, np.inf)
+    var = np.maximum(np.asarray(total_sq) / count - mean**2, 0.0) * count / (count - 1)
+    return mean, np.sqrt(var / count)
+
+
+def decision_is_resolved(
+    mean: np.ndarray,
+    stderr: np.ndarray,
+    bounds: ClipBounds,
+    tolerance: float,
+    direction: int = 0,
+    z: float = 2.0,
+) -> bool:
+    """Is the decision known to within ``tolerance`` (absolute, in LR units)?
+
+    The proposal is recomputed at the four corners ``(k1 ± z se1, k2 ± z se2)``; the decision is
+    resolved when every corner lands within ``tolerance`` of the proposal at the mean. Only the
+    part of a proposal the phase can accept matters: ``direction=+1`` (explore) compares
+    ``max(eps, 0)``, ``-1`` (exploit) ``min(eps, 0)``, ``0`` the raw proposal. This is what
+    lets the superbatch stop early: once more batches cannot change the decision by more than
+    the tolerance, they are not drawn.
+    """
+    if not np.all(np.isfinite(stderr)) or not np.all(np.isfinite(mean)):
+        return False
+
+    def acted(k1: float, k2: float) -> float:
+        eps = propose_epsilon(k1, k2, bounds).eps
+        if direction > 0:
+            return max(eps, 0.0)
+        if direction < 0:
+            return min(eps, 0.0)
+        return eps
+
+    centre = acted(float(mean[1]), float(mean[2]))
+    for s1 in (-1.0, 1.0):
+        for s2 in (-1.0, 1.0):
+            k1 = float(mean[1] + s1 * z * stderr[1])
+            k2 = float(mean[2] + s2 * z * stderr[2])
+            if abs(acted(k1, k2) - centre) > tolerance:
+                return False
+    return True

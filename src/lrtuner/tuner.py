@@ -1,0 +1,667 @@
+"""The :class:`LRTuner` optimizer wrapper."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import distributed as dist_utils
+from .policy import DropRate, PolicyState, TunerPolicy
+from .probe import (
+    ClipBounds,
+    clip_bounds,
+    decision_is_resolved,
+    fit_operator,
+    probe_epsilons,
+    propose_epsilon,
+    spread_from_sums,
+)
+from .records import DecisionRecord, TunerStats
+from .snapshot import TrainingSnapshot, clone_tree, copy_into
+from .superbatch import BatchCursor, EmptyProbeDataError
+
+STATE_VERSION = 1
+#: Assumed cost of one training step in forward passes (forward + backward ~ 3 forwards).
+FORWARDS_PER_STEP = 3.0
+MIN_RECOMPUTE_EVERY = 10
+DEFAULT_RECOMPUTE_CAP = 1000
+
+
+def _positive(name: str, value: float | None, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"Invalid {name}: {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+def _positive_int(name: str, value: int | None, minimum: int = 1, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"Invalid {name}: {value!r} (need an int >= {minimum})")
+
+
+def _probe_seed(seed: int, decision: int, rank: int, batch: int) -> int:
+    """Dropout seed of one probe batch: the same for every eps of that batch."""
+    return int(np.random.SeedSequence([seed, decision, rank, batch]).generate_state(1)[0])
+
+
+class LRTuner(torch.optim.Optimizer):
+    r"""Tunes the learning rate of any wrapped ``torch.optim.Optimizer`` while it trains.
+
+    At a decision step the wrapped optimizer takes its own step at the current LR
+    :math:`\eta`, which defines the direction :math:`d = (\theta_0 - \theta_1)/\eta`. The loss of
+    one fixed superbatch is measured at :math:`\theta_0 - (\eta+\epsilon) d` for a few
+    :math:`\epsilon`, fitted by :math:`k_0 + k_1\epsilon + k_2\epsilon^2`, and the LR moves to the
+    clipped minimiser when the phase allows it:
+
+    .. math::
+        \begin{aligned}
+        &\textbf{input}: \eta_0 \text{ (seed LR, from the wrapped optimizer)}, T_{explore},
+            n \text{ probes}, B \text{ superbatch}, r, \text{saturation threshold } S \\
+        &\textbf{for}\ t = 1, 2, \dots \\
+        &\quad \theta_t \leftarrow \text{wrapped.step}() \quad (\text{every step, LR } \eta) \\
+        &\quad \textbf{if}\ t \text{ is a decision step}: \\
+        &\quad\quad \textbf{if}\ \text{the last change made the loss rise: roll back} \\
+        &\quad\quad \textbf{if}\ t < T_{explore} \text{ or the drop rate saturated w.r.t. } S: \\
+        &\quad\quad\quad d \leftarrow (\theta_{t-1} - \theta_t)/\eta \\
+        &\quad\quad\quad \ell_i \leftarrow \tfrac1B \textstyle\sum_{b}
+             L_b(\theta_{t-1} - (\eta+\epsilon_i) d), \ i = 1..n \\
+        &\quad\quad\quad (k_0,k_1,k_2) \leftarrow \text{least squares}, \quad
+             \epsilon^* \leftarrow \operatorname{clip}(-k_1/2k_2) \\
+        &\quad\quad\quad \textbf{if}\ (\epsilon^* > 0 \text{ in explore}) \text{ or }
+             (\epsilon^* < 0 \text{ in exploit}): \eta \leftarrow \eta + \epsilon^*
+        \end{aligned}
+
+    Clip range: with ``epsilon_threshold=r`` the paper's :math:`|\epsilon|^3 < rL` (eq. 3);
+    with ``None`` (default) the trust region :math:`\eta/2 \le \eta+\epsilon \le 2\eta`.
+    All param groups keep the ratios the user gave them: one scale is tuned and every
+    group's ``lr`` is multiplied by the same factor.
+
+    Args:
+        optimizer: the wrapped optimizer; its ``param_groups``, ``state`` and ``defaults`` are
+            exposed as this object's own (forwarded, never copied).
+        probe_loss: ``batch -> scalar loss tensor``, forward only (it runs under
+            ``torch.no_grad()``).
+        probe_data: re-iterable source of batches (a DataLoader, a list).
+        model: optional module(s) whose buffers (BatchNorm statistics) probes must leave
+            untouched. Without it, buffers are not protected.
+        total_steps: planned number of optimizer steps, if known; sets the defaults below.
+        explore_steps: steps of the explore phase. Default: ``total_steps // 4`` (paper: 20-30%
+            of the budget); with neither given, explore ends by itself once three fits in a row
+            propose a decrease while the loss has stopped dropping measurably.
+        recompute_every: steps between decisions. Default (``None``): sized after each fit so
+            probes cost about ``probe_budget`` of training (a step counted as 3 forward passes),
+            between 10 and ``total_steps // 20`` (or 1000).
+        superbatch: most minibatches per loss estimate (paper: 100).
+        adaptive_superbatch: stop drawing minibatches once more of them cannot move the
+            decision by more than ``fit_tolerance * lr`` (see :func:`probe.decision_is_resolved`).
+            ``False`` always uses ``superbatch`` minibatches, as the paper does.
+        min_superbatch: minibatches drawn before the adaptive stop may fire.
+        num_probes: :math:`\epsilon` samples per fit, >= 3 (paper: 5; it notes 3 usually suffice).
+        epsilon_threshold: ``r`` of eq. 3 (paper: 1e-3 for images, 1e-8 to 1e-12 for NLP);
+            ``None`` uses the log-space trust region with factor ``max_lr_factor``.
+        saturation_threshold: relative loss-drop-rate threshold of Appendix B (paper: 2 to 500);
+            ``None`` derives it from the run: saturated when the drop over a window is within
+            its own noise.
+        rollback: undo a change that made the loss rise (see :mod:`lrtuner.policy`).
+        snapshot_device: where the rollback snapshot lives (default: with the parameters).
+        probe_budget: target probe cost as a fraction of training, for ``recompute_every=None``.
+        fit_tolerance: precision the adaptive superbatch needs, as a fraction of the LR.
+        max_lr_factor: the automatic trust region's factor (default 2).
+        probe_errors: ``"warn"`` (default) records an exception raised by ``probe_loss`` as a
+            skipped decision and warns; ``"raise"`` re-raises it. Either way the parameters,
+            buffers and optimizer state are first restored to the post-step state.
+        seed: seeds the probe-data order and the dropout masks of probes.
+
+    Example:
+        >>> base = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> tuner = LRTuner(base, probe_loss=lambda b: F.cross_entropy(model(b[0]), b[1]),
+        ...                 probe_data=train_loader, model=model, total_steps=10_000)
+        >>> for x, y in train_loader:
+        ...     tuner.zero_grad()
+        ...     loss = F.cross_entropy(model(x), y)
+        ...     loss.backward()
+        ...     tuner.step(loss=loss)
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        probe_loss: Callable[[Any], torch.Tensor],
+        probe_data: Iterable[Any],
+        model: torch.nn.Module | Sequence[torch.nn.Module] | None = None,
+        *,
+        total_steps: int | None = None,
+        explore_steps: int | None = None,
+        recompute_every: int | None = None,
+        superbatch: int = 100,
+        adaptive_superbatch: bool = True,
+        min_superbatch: int = 4,
+        num_probes: int = 3,
+        epsilon_threshold: float | None = None,
+        saturation_threshold: float | None = None,
+        rollback: bool = True,
+        snapshot_device: torch.device | str | None = None,
+        probe_budget: float = 0.03,
+        fit_tolerance: float = 0.25,
+        max_lr_factor: float = 2.0,
+        probe_errors: str = "warn",
+        seed: int = 0,
+    ) -> None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise ValueError(
+                f"Invalid optimizer: {type(optimizer).__name__} is not a torch.optim.Optimizer"
+            )
+        if isinstance(optimizer, LRTuner):
+            raise ValueError("Invalid optimizer: it is already an LRTuner")
+        if not callable(probe_loss):
+            raise ValueError(f"Invalid probe_loss: {probe_loss!r} is not callable")
+        _positive_int("total_steps", total_steps)
+        _positive_int("explore_steps", explore_steps, minimum=0)
+        _positive_int("recompute_every", recompute_every)
+        _positive_int("superbatch", superbatch, allow_none=False)
+        _positive_int("min_superbatch", min_superbatch, minimum=2, allow_none=False)
+        _positive_int("num_probes", num_probes, minimum=3, allow_none=False)
+        _positive("epsilon_threshold", epsilon_threshold)
+        _positive("saturation_threshold", saturation_threshold)
+        _positive("probe_budget", probe_budget, allow_none=False)
+        _positive("fit_tolerance", fit_tolerance, allow_none=False)
+        _positive("max_lr_factor", max_lr_factor, allow_none=False)
+        if max_lr_factor <= 1:
+            raise ValueError(f"Invalid max_lr_factor: {max_lr_factor} (need > 1)")
+        if probe_errors not in ("warn", "raise"):
+            raise ValueError(f"Invalid probe_errors: {probe_errors!r} (use 'warn' or 'raise')")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"Invalid seed: {seed!r}")
+        lr0 = float(optimizer.param_groups[0]["lr"])
+        if not (math.isfinite(lr0) and lr0 > 0):
+            raise ValueError(f"Invalid learning rate: {lr0} (param_groups[0]['lr'] must be > 0)")
+        for i, group in enumerate(optimizer.param_groups):
+            lr = float(group["lr"])
+            if not (math.isfinite(lr) and lr >= 0):
+                raise ValueError(f"Invalid learning rate: {lr} in param_groups[{i}]")
+
+        # torch.optim.Optimizer bookkeeping, without copying the wrapped param_groups.
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict = OrderedDict()
+        self._patch_step_function()
+        self._warned_capturable_if_run_uncaptured = True
+
+        self.optimizer = optimizer
+        self.probe_loss = probe_loss
+        self.cursor = BatchCursor(probe_data, seed)
+        if model is None:
+            self.modules: list[torch.nn.Module] = []
+        elif isinstance(model, torch.nn.Module):
+            self.modules = [model]
+        else:
+            self.modules = list(model)
+            if not all(isinstance(m, torch.nn.Module) for m in self.modules):
+                raise ValueError(f"Invalid model: {model!r} (need a Module or a list of Modules)")
+
+        if explore_steps is None and total_steps is not None:
+            explore_steps = total_steps // 4
+        self.total_steps = total_steps
+        self.fixed_recompute_every = recompute_every
+        self.superbatch = superbatch
+        self.adaptive_superbatch = adaptive_superbatch
+        self.min_superbatch = min(min_superbatch, superbatch)
+        self.num_probes = num_probes
+        self.epsilon_threshold = epsilon_threshold
+        self.snapshot_device = snapshot_device
+        self.probe_budget = probe_budget
+        self.fit_tolerance = fit_tolerance
+        self.max_lr_factor = max_lr_factor
+        self.probe_errors = probe_errors
+        self.seed = seed
+
+        self.policy = TunerPolicy(explore_steps, saturation_threshold, rollback)
+        self.history: list[DecisionRecord] = []
+        self.stats = TunerStats()
+        self.recompute_every = recompute_every or self._recompute_cap(initial=True)
+        self._steps_since_decision = 0
+        self._snapshot: TrainingSnapshot | None = None
+
+    # ------------------------------------------------------------------ forwarding
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return self.optimizer.param_groups
+
+    @param_groups.setter
+    def param_groups(self, value: list[dict[str, Any]]) -> None:
+        self.optimizer.param_groups = value
+
+    @property
+    def state(self) -> Any:  # type: ignore[override]
+        return self.optimizer.state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self.optimizer.state = value
+
+    @property
+    def defaults(self) -> dict[str, Any]:  # type: ignore[override]
+        return self.optimizer.defaults
+
+    @defaults.setter
+    def defaults(self, value: dict[str, Any]) -> None:
+        self.optimizer.defaults = value
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        self.optimizer.add_param_group(param_group)
+
+    def train(self) -> None:
+        """Forwarded to wrapped optimizers that have a train/eval mode (Schedule-Free)."""
+        if hasattr(self.optimizer, "train"):
+            self.optimizer.train()
+
+    def eval(self) -> None:
+        if hasattr(self.optimizer, "eval"):
+            self.optimizer.eval()
+
+    def __repr__(self) -> str:
+        return f"LRTuner({self.optimizer!r}, lr={self.lr:.6g}, phase={self.phase!r})"
+
+    # ------------------------------------------------------------------ public views
+    @property
+    def lr(self) -> float:
+        """Current learning rate of the first param group."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def phase(self) -> str:
+        return self.policy.state.phase
+
+    @property
+    def explore_steps(self) -> int | None:
+        return self.policy.state.explore_steps
+
+    def _params(self) -> list[torch.Tensor]:
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    def _buffers(self) -> list[torch.Tensor]:
+        seen: set[int] = set()
+        out = []
+        for m in self.modules:
+            for b in m.buffers():
+                if id(b) not in seen:
+                    seen.add(id(b))
+                    out.append(b)
+        return out
+
+    def _set_lr(self, new_lr: float) -> None:
+        """Scale every group's LR by the same factor (group ratios are kept)."""
+        groups = self.optimizer.param_groups
+        factor = new_lr / self.lr
+        for i, group in enumerate(groups):
+            value = new_lr if i == 0 else float(group["lr"]) * factor
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(value)
+            else:
+                group["lr"] = value
+
+    def _recompute_cap(self, initial: bool = False) -> int:
+        cap = (
+            max(MIN_RECOMPUTE_EVERY, self.total_steps // 20)
+            if self.total_steps
+            else DEFAULT_RECOMPUTE_CAP
+        )
+        return min(cap, 50) if initial and self.total_steps is None else cap
+
+    def _next_interval(self, forward_passes: int) -> int:
+        if self.fixed_recompute_every is not None:
+            return self.fixed_recompute_every
+        wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * self.probe_budget))
+        return int(min(max(wanted, MIN_RECOMPUTE_EVERY), self._recompute_cap()))
+
+    # ------------------------------------------------------------------ history
+    def _record(self, **fields: Any) -> DecisionRecord:
+        fields.setdefault("phase", self.phase)
+        fields.setdefault("step", self.stats.optimizer_steps)
+        fields.setdefault("lr_before", self.lr)
+        fields.setdefault("lr_after", self.lr)
+        rec = DecisionRecord(**fields)
+        self.history.append(rec)
+        self.stats.decisions += 1
+        return rec
+
+    def observe_loss(self, loss: torch.Tensor | float) -> float:
+        """Feed one training loss to the drop-rate tracking (all-reduced across ranks)."""
+        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        value = dist_utils.all_reduce_mean_scalar(value)
+        if math.isfinite(value):
+            self.policy.record_loss(value)
+        return value
+
+    # ------------------------------------------------------------------ step
+    @torch.no_grad()
+    def step(  # type: ignore[override]
+        self,
+        closure: Callable[[], torch.Tensor] | None = None,
+        *,
+        loss: torch.Tensor | float | None = None,
+    ) -> torch.Tensor | float | None:
+        """One optimizer step; every ``recompute_every`` steps, also one LR decision.
+
+        ``loss`` (or the value ``closure`` returns) is the training loss of this step; it feeds
+        the loss-drop-rate tracking. A non-finite loss skips the wrapped step (the gradients
+        would corrupt the parameters), rolls back a pending change, and is recorded.
+        """
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        loss_value = self.observe_loss(loss) if loss is not None else None
+        if loss_value is not None and not math.isfinite(loss_value):
+            self._on_nonfinite_loss(loss_value)
+            return loss
+
+        self._steps_since_decision += 1
+        if self._steps_since_decision < self.recompute_every:
+            self._plain_step()
+            return loss
+        self._steps_since_decision = 0
+        self._decision_step()
+        return loss
+
+    def _plain_step(self) -> None:
+        self.optimizer.step()
+        self.stats.optimizer_steps += 1
+
+    def _on_nonfinite_loss(self, value: float) -> None:
+        self.stats.skipped_steps += 1
+        if self._snapshot is not None and self.policy.rollback_enabled:
+            self._roll_back(f"training loss is {value}; change undone")
+            return
+        self._record(decision="skipped", reason=f"training loss is {value}; step not applied")
+
+    def _roll_back(self, reason: str) -> None:
+        assert self._snapshot is not None
+        pending = self.policy.on_rolled_back()
+        lr_before = self.lr
+        self._snapshot.restore(self._params(), self.optimizer, self._buffers())
+        self._snapshot = None
+        self.stats.rollbacks += 1
+        self._record(
+            decision="rolled_back",
+            reason=f"{reason} (change at step {pending.step}: "
+            f"{pending.lr_before:.6g} -> {pending.lr_after:.6g})",
+            lr_before=lr_before,
+            lr_after=self.lr,
+        )
+
+    def _decision_step(self) -> None:
+        rate = self.policy.close_window()
+        rate_fields = {
+            "drop_rate": rate.rate if rate else None,
+            "drop_rate_stderr": rate.stderr if rate else None,
+        }
+        if self.policy.state.pending is not None:
+            roll, why = self.policy.should_roll_back(rate, loss_finite=True)
+            if roll and self._snapshot is not None:
+                # The gradients of this step belong to the discarded parameters: not applied.
+                self._roll_back(why)
+                self.stats.skipped_steps += 1
+                return
+            self.policy.release_pending()
+            self._snapshot = None
+
+        if self.policy.update_phase(self.stats.optimizer_steps):
+            self._record(decision="skipped", reason="explore phase ended", **rate_fields)
+        due, why = self.policy.fit_due(rate)
+        if not due:
+            self._plain_step()
+            self._record(decision="skipped", reason=why, **rate_fields)
+            return
+        self._fit_and_decide(rate, rate_fields)
+
+    # ------------------------------------------------------------------ the fit
+    def _fit_and_decide(self, rate: DropRate | None, rate_fields: dict[str, Any]) -> None:
+        params = self._params()
+        lr = self.lr
+        theta0 = [p.detach().clone() for p in params]
+        self._plain_step()
+        step = self.stats.optimizer_steps
+        # delta = theta0 - theta1 = lr * d (built in place in the theta0 buffers)
+        delta = theta0
+        torch._foreach_sub_(delta, [p.detach() for p in params])
+        if not all(torch.isfinite(d).all() for d in delta):
+            self._record(decision="skipped", reason="step direction is not finite", **rate_fields)
+            return
+        if not dist_utils.all_true(any(bool(d.any()) for d in delta)):
+            self._record(
+                decision="skipped",
+                reason="the wrapped optimizer did not move the parameters (skipped step)",
+                **rate_fields,
+            )
+            return
+        try:
+            fit = self._probe(params, delta, lr)
+        except EmptyProbeDataError as exc:
+            self._record(decision="skipped", reason=str(exc), **rate_fields)
+            return
+        except Exception as exc:
+            if self.probe_errors == "raise":
+                raise
+            warnings.warn(f"LRTuner: probe_loss raised {exc!r}; decision skipped", stacklevel=3)
+            self._record(
+                decision="skipped", reason=f"probe raised {exc!r}; state restored", **rate_fields
+            )
+            return
+        finally:
+            del delta, theta0
+        self.stats.fits += 1
+        self._decide(fit, lr, step, rate, rate_fields)
+
+    def _probe(self, params: list[torch.Tensor], delta: list[torch.Tensor], lr: float) -> dict:
+        """Evaluate the superbatch at each eps; restore everything bitwise afterwards."""
+        theta1 = [p.detach().clone() for p in params]
+        buffers = self._buffers()
+        buffer_copy = [b.clone() for b in buffers]
+        ref_loss = self._reference_loss()
+        bounds = clip_bounds(lr, ref_loss, self.epsilon_threshold, self.max_lr_factor)
+        if bounds.upper <= 0 and bounds.lower >= 0:
+            raise EmptyProbeDataError("clip range is empty (loss not positive)")
+        epsilons = probe_epsilons(lr, bounds, self.num_probes)
+        operator = fit_operator(epsilons)
+        world = dist_utils.world_size()
+        decision_index = self.stats.fits
+        devices = (
+            list(range(torch.cuda.device_count()))
+            if torch.cuda.is_available() and torch.cuda.is_initialized()
+            else []
+        )
+        per_round = max(1, math.ceil(self.min_superbatch / world))
+        direction = 1 if self.phase == "explore" else -1
+        max_local = max(1, math.ceil(self.superbatch / world))
+        totals = torch.zeros(1 + 3 + 3 + len(epsilons), dtype=torch.float64)
+        drawn = 0
+        forwards = 0
+        try:
+            with torch.random.fork_rng(devices=devices):
+                while True:
+                    take = min(per_round, max_local - drawn)
+                    per_round *= 2  # rounds double: 4, 8, 16, ... minibatches
+                    local = torch.zeros_like(totals)
+                    for _ in range(take):
+                        batch = self.cursor.next_batch()
+                        seed = _probe_seed(self.seed, decision_index, dist_utils.rank(), drawn)
+                        losses = []
+                        for eps in epsilons:
+                            copy_into(params, theta1)
+                            if eps != 0.0:
+                                torch._foreach_add_(params, delta, alpha=-eps / lr)
+                            torch.manual_seed(seed)
+                            out = self.probe_loss(batch)
+                            losses.append(out.detach().to(torch.float64).reshape(()))
+                            forwards += 1
+                        ell = torch.stack(losses).cpu().numpy()
+                        coeffs = operator @ ell
+                        local[0] += 1
+                        local[1:4] += torch.from_numpy(coeffs)
+                        local[4:7] += torch.from_numpy(coeffs * coeffs)
+                        local[7:] += torch.from_numpy(ell)
+                        drawn += 1
+                    totals += dist_utils.all_reduce_sum(local)
+                    stats = totals.numpy()
+                    if not np.all(np.isfinite(stats)):
+                        break
+                    mean, stderr = spread_from_sums(stats[0], stats[1:4], stats[4:7])
+                    if drawn >= max_local:
+                        break
+                    if self.adaptive_superbatch and decision_is_resolved(
+                        mean, stderr, bounds, self.fit_tolerance * lr, direction
+                    ):
+                        break
+        finally:
+            copy_into(params, theta1)
+            copy_into(buffers, buffer_copy)
+            self.stats.probe_forward_passes += forwards
+        stats = totals.numpy()
+        n = float(stats[0])
+        return {
+            "epsilons": epsilons,
+            "bounds": bounds,
+            "n": n,
+            "coefficients": stats[1:4] / n,
+            "losses": (stats[7:] / n).tolist(),
+            "forwards": forwards,
+        }
+
+    def _reference_loss(self) -> float:
+        """Loss scale for the paper's clip bound: the mean training loss of the last window."""
+        mean = self.policy.state.last_window_mean
+        return float(mean) if mean is not None else 1.0
+
+    def _decide(
+        self,
+        fit: dict,
+        lr: float,
+        step: int,
+        rate: DropRate | None,
+        rate_fields: dict[str, Any],
+    ) -> None:
+        coeffs = fit["coefficients"]
+        common = {
+            "epsilons": [float(e) for e in fit["epsilons"]],
+            "losses": [float(x) for x in fit["losses"]],
+            "coefficients": tuple(float(c) for c in coeffs),
+            "num_batches": int(fit["n"]),
+            "forward_passes": int(fit["forwards"]),
+            "step": step,
+            "lr_before": lr,
+            **rate_fields,
+        }
+        self.recompute_every = self._next_interval(fit["forwards"])
+        if not np.all(np.isfinite(coeffs)) or not all(math.isfinite(x) for x in fit["losses"]):
+            self._record(decision="rejected", reason="probe loss is not finite", **common)
+            return
+        bounds: ClipBounds = fit["bounds"]
+        proposal = propose_epsilon(float(coeffs[1]), float(coeffs[2]), bounds)
+        eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
+        proposed_lr = lr + eps
+        reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
+        if self.policy.note_fit_direction(proposal.eps, rate, step):
+            reason += "; explore ended (decreases proposed on a saturated loss)"
+        accepted, why = self.policy.judge(eps)
+        common["proposed_lr"] = proposed_lr
+        if not accepted:
+            self._record(decision="rejected", reason=f"{why}: {reason}", **common)
+            return
+        if self.policy.rollback_enabled:
+            self._snapshot = TrainingSnapshot.capture(
+                self._params(),
+                self.optimizer,
+                self._buffers(),
+                step,
+                device=self.snapshot_device,
+            )
+        self._set_lr(proposed_lr)
+        self.policy.on_accepted(step, lr, proposed_lr)
+        self._record(decision="accepted", reason=f"{why}: {reason}", lr_after=self.lr, **common)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:  # type: ignore[override]
+        """The wrapped optimizer's ``state``/``param_groups`` plus an ``"lrtuner"`` entry."""
+        base = self.optimizer.state_dict()
+        return {
+            "state": base["state"],
+            "param_groups": base["param_groups"],
+            "lrtuner": {
+                "version": STATE_VERSION,
+                "optimizer_class": type(self.optimizer).__name__,
+                "num_param_groups": len(self.optimizer.param_groups),
+                "policy": self.policy.state.to_dict(),
+                "stats": self.stats.to_dict(),
+                "history": [r.to_dict() for r in self.history],
+                "cursor": self.cursor.state_dict(),
+                "recompute_every": self.recompute_every,
+                "steps_since_decision": self._steps_since_decision,
+                "snapshot": self._snapshot.to_dict() if self._snapshot is not None else None,
+            },
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
+        """Restore the wrapped optimizer and the tuner.
+
+        A plain optimizer state_dict (no ``"lrtuner"`` entry) loads the wrapped optimizer and
+        keeps a fresh tuner, with a warning. A checkpoint of another optimizer class or number
+        of param groups raises ``ValueError`` before anything is changed.
+        """
+        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+            raise ValueError("Invalid state_dict: not an optimizer state_dict")
+        tuner_state = state_dict.get("lrtuner")
+        n_groups = len(state_dict["param_groups"])
+        if n_groups != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"Invalid state_dict: it has {n_groups} param groups, "
+                f"the optimizer has {len(self.optimizer.param_groups)}"
+            )
+        if tuner_state is not None:
+            cls_name = tuner_state.get("optimizer_class")
+            if cls_name != type(self.optimizer).__name__:
+                raise ValueError(
+                    f"Invalid state_dict: saved from a {cls_name}, "
+                    f"this tuner wraps a {type(self.optimizer).__name__}"
+                )
+            version = tuner_state.get("version")
+            if version != STATE_VERSION:
+                raise ValueError(f"Invalid state_dict: tuner state version {version!r}")
+            policy_state = PolicyState.from_dict(tuner_state["policy"])
+        self.optimizer.load_state_dict(
+            {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
+        )
+        if tuner_state is None:
+            warnings.warn(
+                "LRTuner.load_state_dict: no 'lrtuner' entry (a plain optimizer checkpoint?); "
+                "the wrapped optimizer was loaded, the tuner starts afresh",
+                stacklevel=2,
+            )
+            return
+        self.policy.state = policy_state
+        self.stats = TunerStats(**tuner_state["stats"])
+        self.history = [DecisionRecord.from_dict(r) for r in tuner_state["history"]]
+        self.cursor.load_state_dict(tuner_state["cursor"])
+        self.recompute_every = int(tuner_state["recompute_every"])
+        self._steps_since_decision = int(tuner_state["steps_since_decision"])
+        snap = tuner_state.get("snapshot")
+        self._snapshot = (
+            TrainingSnapshot.from_dict(clone_tree(snap, self.snapshot_device))
+            if snap is not None
+            else None
+        )
