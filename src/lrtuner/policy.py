@@ -38,6 +38,8 @@ SATURATION_Z = 1.0
 ROLLBACK_Z = 2.0
 #: Consecutive fits proposing a decrease that, with a saturated loss, end an open-ended explore.
 ADAPTIVE_EXPLORE_PATIENCE = 3
+#: Cap on the explore trust-region growth multiplier.
+MAX_EXPLORE_GROWTH = 8.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class PolicyState:
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
     decrease_streak: int = 0
+    growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     window_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -248,6 +251,19 @@ class TunerPolicy:
             )
         )
 
+    def note_boundary(self, hit_upper: bool) -> None:
+        """Explore: an increase that hit the upper clip bound doubles the next trust region.
+
+        A seed LR orders of magnitude too small then grows geometrically (x2, x4, x8, x16 per
+        decision) instead of by a fixed factor; the first proposal that lands inside the
+        range resets the growth.
+        """
+        s = self.state
+        if s.phase != "explore":
+            s.growth = 1.0
+            return
+        s.growth = min(s.growth * 2.0, MAX_EXPLORE_GROWTH) if hit_upper else 1.0
+
     def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
         s = self.state
         s.pending = PendingChange(step, lr_before, lr_after, s.last_rate, s.last_stderr)
@@ -282,6 +298,7 @@ class TunerPolicy:
         assert p is not None
         s.pending = None
         s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
+        s.growth = 1.0
         s.rollback_cap = 0.5 * abs(p.lr_after - p.lr_before)
         s.rate_at_lr_start = p.rate_before
         return p

@@ -22,14 +22,27 @@ import numpy as np
 
 #: Lowest LR a decision may move to, as a fraction of the current LR. Keeps eta + eps > 0.
 MIN_LR_FRACTION = 1e-3
+#: Narrowest clip range (and smallest LR) a fit can resolve: below it ``1/eps**2`` would
+#: overflow, so :func:`clip_bounds` returns the empty range (no decision) instead.
+MIN_PROBE_SCALE = 1e-150
 
 
 @dataclass(frozen=True)
 class ClipBounds:
-    """Allowed perturbations ``lower <= eps <= upper`` (``lower < 0 < upper``)."""
+    """Allowed perturbations ``lower <= eps <= upper`` (``lower <= 0 <= upper``, both finite).
+
+    ``lower == upper == 0`` is the empty range: no decision possible. Any other range raises
+    ``ValueError`` naming the offending bound.
+    """
 
     lower: float
     upper: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lower) and self.lower <= 0.0):
+            raise ValueError(f"Invalid lower: {self.lower} (need a finite value <= 0)")
+        if not (math.isfinite(self.upper) and self.upper >= 0.0):
+            raise ValueError(f"Invalid upper: {self.upper} (need a finite value >= 0)")
 
 
 @dataclass(frozen=True)
@@ -58,37 +71,73 @@ def clip_bounds(
 
     Non-finite or non-positive ``loss`` in the paper rule gives the tightest sensible bound
     (no move): callers treat a zero-width range as "no decision possible".
+
+    Both rules keep :math:`\\eta + \\epsilon \\ge 10^{-3}\\eta` (``MIN_LR_FRACTION``) and
+    :math:`\\eta + \\epsilon` finite. An ``lr`` or a range width below ``MIN_PROBE_SCALE``
+    also gives the empty range. ``ValueError`` (naming the argument) for a non-finite or
+    non-positive ``lr``, an ``lr`` so large that ``lr + upper`` overflows, and an invalid
+    ``epsilon_threshold`` or ``max_lr_factor``.
     """
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"Invalid lr: {lr}")
+    floor = MIN_LR_FRACTION * lr - lr  # eta + eps >= MIN_LR_FRACTION * eta
     if epsilon_threshold is None:
         if not (math.isfinite(max_lr_factor) and max_lr_factor > 1):
             raise ValueError(f"Invalid max_lr_factor: {max_lr_factor}")
-        return ClipBounds(lower=lr / max_lr_factor - lr, upper=(max_lr_factor - 1.0) * lr)
-    if not (math.isfinite(loss) and loss > 0):
+        lower = max(lr / max_lr_factor - lr, floor)
+        upper = (max_lr_factor - 1.0) * lr
+    else:
+        if not (math.isfinite(epsilon_threshold) and epsilon_threshold > 0):
+            raise ValueError(f"Invalid epsilon_threshold: {epsilon_threshold}")
+        if not (math.isfinite(loss) and loss > 0):
+            return ClipBounds(lower=0.0, upper=0.0)
+        # r^(1/3) * L^(1/3): the product r * L may overflow, the cube roots cannot
+        width = epsilon_threshold ** (1.0 / 3.0) * loss ** (1.0 / 3.0)
+        lower = max(-width, floor)
+        upper = width
+    if not (math.isfinite(upper) and math.isfinite(lr + upper)):
+        raise ValueError(f"Invalid lr: {lr} (too large: lr + {upper} overflows)")
+    if lr < MIN_PROBE_SCALE or upper < MIN_PROBE_SCALE:
         return ClipBounds(lower=0.0, upper=0.0)
-    width = (epsilon_threshold * loss) ** (1.0 / 3.0)
-    lower = max(-width, (MIN_LR_FRACTION - 1.0) * lr)
-    return ClipBounds(lower=lower, upper=width)
+    return ClipBounds(lower=min(lower, 0.0), upper=upper)
 
 
-def probe_epsilons(lr: float, bounds: ClipBounds, num_probes: int) -> list[float]:
+def probe_epsilons(
+    lr: float, bounds: ClipBounds, num_probes: int, max_span: float | None = None
+) -> list[float]:
     """Where to evaluate the loss: ``num_probes`` points including 0, on the scale of the LR.
 
-    The samples span ``[max(lower, -lr/2), min(upper, lr)]``: never wider than the current LR
-    (a fit dominated by far points is what stalls a seed LR that is 1000x too small), never
-    outside the clip range. 0 is always a sample; the negative side gets ``(n-1)//2`` points,
-    the positive side the rest, evenly spaced.
+    The samples span ``[max(lower, -lr/2), min(upper, max_span)]`` with ``max_span`` defaulting
+    to the current LR: never far wider than the LR (a fit dominated by far points is what
+    stalls a seed LR that is 1000x too small), never outside the clip range. 0 is always a
+    sample; the negative side gets ``(n-1)//2`` points, the positive side the rest, evenly
+    spaced. A side of zero width (``lower == 0`` or ``upper == 0``) gets no point and the other
+    side all of them, so the points are always ``num_probes`` distinct values.
+
+    ``ValueError`` for ``num_probes < 3``, an invalid ``lr`` or ``max_span``, and ``bounds``
+    that are empty or too narrow to hold ``num_probes`` distinct floats.
     """
-    if num_probes < 3:
-        raise ValueError(f"Invalid num_probes: {num_probes} (need >= 3)")
+    if isinstance(num_probes, bool) or not isinstance(num_probes, int) or num_probes < 3:
+        raise ValueError(f"Invalid num_probes: {num_probes!r} (need an int >= 3)")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"Invalid lr: {lr}")
+    span = lr if max_span is None else max_span
+    if not (math.isfinite(span) and span > 0):
+        raise ValueError(f"Invalid max_span: {max_span}")
     lo = max(bounds.lower, -0.5 * lr)
-    hi = min(bounds.upper, lr)
-    n_neg = (num_probes - 1) // 2
+    hi = min(bounds.upper, span)
+    if not (lo < 0.0 or hi > 0.0):
+        raise ValueError(f"Invalid bounds: {bounds} is empty (no probe possible)")
+    n_neg = (num_probes - 1) // 2 if lo < 0.0 else 0
+    if not hi > 0.0:
+        n_neg = num_probes - 1
     n_pos = num_probes - 1 - n_neg
     neg = [lo * (i / n_neg) for i in range(n_neg, 0, -1)]
     pos = [hi * (i / n_pos) for i in range(1, n_pos + 1)]
-    return [*neg, 0.0, *pos]
+    eps = [*neg, 0.0, *pos]
+    if len(set(eps)) < num_probes:
+        raise ValueError(f"Invalid bounds: {bounds} too narrow for {num_probes} distinct probes")
+    return eps
 
 
 def design_matrix(epsilons: np.ndarray) -> np.ndarray:
@@ -104,23 +153,58 @@ def fit_operator(epsilons: list[float] | np.ndarray) -> np.ndarray:
     and mapped back, so eps of any magnitude (1e-9 or 10) give accurate coefficients.
     Because the map is linear, the fit of the mean loss over batches equals the mean of the
     per-batch fits: that is what lets the superbatch be sized adaptively.
+
+    ``ValueError`` for fewer than 3 distinct finite values, and for eps so small that
+    ``1/eps**2`` overflows (the curvature would not be representable). The result is finite.
     """
     e = np.asarray(epsilons, dtype=np.float64)
     if e.ndim != 1 or e.size < 3:
         raise ValueError(f"Invalid epsilons: need >= 3 values, got {e.tolist()}")
+    if not np.all(np.isfinite(e)):
+        raise ValueError(f"Invalid epsilons: not finite: {e.tolist()}")
     scale = float(np.max(np.abs(e)))
-    if not math.isfinite(scale) or scale == 0.0:
-        raise ValueError(f"Invalid epsilons: {e.tolist()}")
+    if scale == 0.0:
+        raise ValueError(f"Invalid epsilons: all zero: {e.tolist()}")
     if np.unique(e).size < 3:
         raise ValueError(f"Invalid epsilons: need >= 3 distinct values, got {e.tolist()}")
-    pinv = np.linalg.pinv(design_matrix(e / scale))
-    return np.diag([1.0, 1.0 / scale, 1.0 / scale**2]) @ pinv
+    inv = 1.0 / scale
+    inv2 = inv * inv  # float multiplication: inf on overflow (scale**2 would raise)
+    if not (math.isfinite(inv) and math.isfinite(inv2)):
+        raise ValueError(f"Invalid epsilons: max |eps| = {scale} is too small (1/eps**2 overflows)")
+    with np.errstate(all="ignore"):  # u**2 may underflow for eps far below max|eps|: harmless
+        pinv = np.linalg.pinv(design_matrix(e / scale))
+        op = np.diag([1.0, inv, inv2]) @ pinv
+    if not np.all(np.isfinite(op)):
+        raise ValueError(f"Invalid epsilons: the fit is not representable for {e.tolist()}")
+    return op
+
+
+def fit_coefficients(operator: np.ndarray, losses: list[float] | np.ndarray) -> np.ndarray:
+    """``(k0, k1, k2)`` of ``losses`` with a :func:`fit_operator`, exact on constant losses.
+
+    Computed as ``P @ (y - y[0]) + (y[0], 0, 0)``: the same linear map as ``P @ y`` (the fit
+    reproduces constants), but a loss that does not vary with eps gives exactly
+    ``k1 = k2 = 0`` instead of rounding noise that would move the LR. Non-finite or
+    overflowing losses give non-finite coefficients, never an exception; ``ValueError`` if
+    the number of losses does not match the operator.
+    """
+    y = np.asarray(losses, dtype=np.float64)
+    op = np.asarray(operator, dtype=np.float64)
+    if op.ndim != 2 or op.shape[0] != 3 or y.shape != (op.shape[1],):
+        raise ValueError(f"Invalid losses: need {op.shape[-1]} values, got shape {y.shape}")
+    with np.errstate(all="ignore"):
+        k = op @ (y - y[0])
+        k[0] += y[0]
+    return k
 
 
 def fit_quadratic(epsilons: list[float] | np.ndarray, losses: list[float] | np.ndarray) -> tuple:
-    """Least-squares coefficients ``(k0, k1, k2)`` of ``k0 + k1 eps + k2 eps^2``."""
-    y = np.asarray(losses, dtype=np.float64)
-    k = fit_operator(epsilons) @ y
+    """Least-squares coefficients ``(k0, k1, k2)`` of ``k0 + k1 eps + k2 eps^2``.
+
+    See :func:`fit_operator` and :func:`fit_coefficients` for the errors and the exactness on
+    constant losses.
+    """
+    k = fit_coefficients(fit_operator(epsilons), losses)
     return float(k[0]), float(k[1]), float(k[2])
 
 
@@ -161,13 +245,17 @@ def spread_from_sums(
 
     ``total = sum_b c_b`` and ``total_sq = sum_b c_b**2`` (element-wise), over ``count``
     batches. The standard error is ``inf`` below two batches. Sums, not rows, are kept so
-    that ranks can all-reduce them.
+    that ranks can all-reduce them. ``ValueError`` for ``count < 1``; overflowing or non-finite
+    sums give non-finite results, never an exception.
     """
-    mean = np.asarray(total, dtype=np.float64) / count
-    if count < 2:
-        return mean, np.full_like(mean, np.inf)
-    var = np.maximum(np.asarray(total_sq) / count - mean**2, 0.0) * count / (count - 1)
-    return mean, np.sqrt(var / count)
+    if not (math.isfinite(count) and count >= 1):
+        raise ValueError(f"Invalid count: {count} (need >= 1 batch)")
+    with np.errstate(all="ignore"):
+        mean = np.asarray(total, dtype=np.float64) / count
+        if count < 2:
+            return mean, np.full_like(mean, np.inf)
+        var = np.maximum(np.asarray(total_sq) / count - mean**2, 0.0) * count / (count - 1)
+        return mean, np.sqrt(var / count)
 
 
 def decision_is_resolved(
@@ -176,7 +264,7 @@ def decision_is_resolved(
     bounds: ClipBounds,
     tolerance: float,
     direction: int = 0,
-    z: float = 2.0,
+    z: float = 1.0,
 ) -> bool:
     """Is the decision known to within ``tolerance`` (absolute, in LR units)?
 
@@ -185,8 +273,15 @@ def decision_is_resolved(
     part of a proposal the phase can accept matters: ``direction=+1`` (explore) compares
     ``max(eps, 0)``, ``-1`` (exploit) ``min(eps, 0)``, ``0`` the raw proposal. This is what
     lets the superbatch stop early: once more batches cannot change the decision by more than
-    the tolerance, they are not drawn.
+    the tolerance, they are not drawn. ``ValueError`` unless ``mean`` and ``stderr`` hold 3
+    coefficients; non-finite values give ``False``.
     """
+    mean = np.asarray(mean, dtype=np.float64)
+    stderr = np.asarray(stderr, dtype=np.float64)
+    if mean.shape != (3,):
+        raise ValueError(f"Invalid mean: need 3 coefficients, got shape {mean.shape}")
+    if stderr.shape != (3,):
+        raise ValueError(f"Invalid stderr: need 3 coefficients, got shape {stderr.shape}")
     if not np.all(np.isfinite(stderr)) or not np.all(np.isfinite(mean)):
         return False
 
@@ -201,8 +296,9 @@ def decision_is_resolved(
     centre = acted(float(mean[1]), float(mean[2]))
     for s1 in (-1.0, 1.0):
         for s2 in (-1.0, 1.0):
-            k1 = float(mean[1] + s1 * z * stderr[1])
-            k2 = float(mean[2] + s2 * z * stderr[2])
+            with np.errstate(all="ignore"):
+                k1 = float(mean[1] + s1 * z * stderr[1])
+                k2 = float(mean[2] + s2 * z * stderr[2])
             if abs(acted(k1, k2) - centre) > tolerance:
                 return False
     return True

@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import amp as amp_utils
 from . import distributed as dist_utils
 from .policy import DropRate, PolicyState, TunerPolicy
 from .probe import (
     ClipBounds,
     clip_bounds,
     decision_is_resolved,
+    fit_coefficients,
     fit_operator,
     probe_epsilons,
     propose_epsilon,
@@ -293,7 +295,9 @@ class LRTuner(torch.optim.Optimizer):
         return self.policy.state.explore_steps
 
     def _params(self) -> list[torch.Tensor]:
-        return [p for g in self.optimizer.param_groups for p in g["params"]]
+        """Parameters as tensors the tuner may update in place (this rank's shard of a DTensor)."""
+        groups = self.optimizer.param_groups
+        return [dist_utils.local_tensor(p) for g in groups for p in g["params"]]
 
     def _buffers(self) -> list[torch.Tensor]:
         seen: set[int] = set()
@@ -341,11 +345,12 @@ class LRTuner(torch.optim.Optimizer):
         self.stats.decisions += 1
         return rec
 
-    def observe_loss(self, loss: torch.Tensor | float) -> float:
+    def observe_loss(self, loss: torch.Tensor | float | None) -> float | None:
         """Feed one training loss to the drop-rate tracking (all-reduced across ranks)."""
-        value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-        value = dist_utils.all_reduce_mean_scalar(value)
-        if math.isfinite(value):
+        if loss is not None:
+            loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        value = dist_utils.all_reduce_loss(loss)
+        if value is not None and math.isfinite(value):
             self.policy.record_loss(value)
         return value
 
@@ -356,19 +361,36 @@ class LRTuner(torch.optim.Optimizer):
         closure: Callable[[], torch.Tensor] | None = None,
         *,
         loss: torch.Tensor | float | None = None,
+        grad_scaler: torch.amp.GradScaler | None = None,
     ) -> torch.Tensor | float | None:
         """One optimizer step; every ``recompute_every`` steps, also one LR decision.
 
         ``loss`` (or the value ``closure`` returns) is the training loss of this step; it feeds
         the loss-drop-rate tracking. A non-finite loss skips the wrapped step (the gradients
         would corrupt the parameters), rolls back a pending change, and is recorded.
+
+        ``grad_scaler``: call ``tuner.step(loss=loss, grad_scaler=scaler)`` in place of
+        ``scaler.step(tuner)``; a step the scaler skips for inf/NaN gradients is then neither
+        applied nor probed, and is recorded (see :mod:`lrtuner.amp`).
         """
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        loss_value = self.observe_loss(loss) if loss is not None else None
+        loss_value = (
+            self.observe_loss(loss)
+            if loss is not None or dist_utils.is_distributed()
+            else None
+        )
+        scaler_skip = grad_scaler is not None and amp_utils.scaler_found_inf(grad_scaler, self)
         if loss_value is not None and not math.isfinite(loss_value):
             self._on_nonfinite_loss(loss_value)
+            return loss
+        if scaler_skip:
+            self.stats.skipped_steps += 1
+            self._record(
+                decision="skipped",
+                reason="GradScaler found inf/NaN gradients; step not applied, not probed",
+            )
             return loss
 
         self._steps_since_decision += 1
@@ -440,10 +462,10 @@ class LRTuner(torch.optim.Optimizer):
         # delta = theta0 - theta1 = lr * d (built in place in the theta0 buffers)
         delta = theta0
         torch._foreach_sub_(delta, [p.detach() for p in params])
-        if not all(torch.isfinite(d).all() for d in delta):
+        if not dist_utils.all_true(all(bool(torch.isfinite(d).all()) for d in delta)):
             self._record(decision="skipped", reason="step direction is not finite", **rate_fields)
             return
-        if not dist_utils.all_true(any(bool(d.any()) for d in delta)):
+        if not dist_utils.any_true(any(bool(d.any()) for d in delta)):
             self._record(
                 decision="skipped",
                 reason="the wrapped optimizer did not move the parameters (skipped step)",
@@ -474,10 +496,10 @@ class LRTuner(torch.optim.Optimizer):
         buffers = self._buffers()
         buffer_copy = [b.clone() for b in buffers]
         ref_loss = self._reference_loss()
-        bounds = clip_bounds(lr, ref_loss, self.epsilon_threshold, self.max_lr_factor)
+        bounds = self._bounds(lr, ref_loss)
         if bounds.upper <= 0 and bounds.lower >= 0:
             raise EmptyProbeDataError("clip range is empty (loss not positive)")
-        epsilons = probe_epsilons(lr, bounds, self.num_probes)
+        epsilons = probe_epsilons(lr, bounds, self.num_probes, max_span=max(lr, bounds.upper))
         operator = fit_operator(epsilons)
         world = dist_utils.world_size()
         decision_index = self.stats.fits
@@ -493,31 +515,43 @@ class LRTuner(torch.optim.Optimizer):
         drawn = 0
         forwards = 0
         try:
-            with torch.random.fork_rng(devices=devices):
+            with torch.random.fork_rng(devices=devices), dist_utils.ddp_probe_guard(self.modules):
                 while True:
                     take = min(per_round, max_local - drawn)
                     per_round *= 2  # rounds double: 4, 8, 16, ... minibatches
                     local = torch.zeros_like(totals)
-                    for _ in range(take):
-                        batch = self.cursor.next_batch()
-                        seed = _probe_seed(self.seed, decision_index, dist_utils.rank(), drawn)
-                        losses = []
-                        for eps in epsilons:
-                            copy_into(params, theta1)
-                            if eps != 0.0:
-                                torch._foreach_add_(params, delta, alpha=-eps / lr)
-                            torch.manual_seed(seed)
-                            out = self.probe_loss(batch)
-                            losses.append(out.detach().to(torch.float64).reshape(()))
-                            forwards += 1
-                        ell = torch.stack(losses).cpu().numpy()
-                        coeffs = operator @ ell
-                        local[0] += 1
-                        local[1:4] += torch.from_numpy(coeffs)
-                        local[4:7] += torch.from_numpy(coeffs * coeffs)
-                        local[7:] += torch.from_numpy(ell)
-                        drawn += 1
-                    totals += dist_utils.all_reduce_sum(local)
+                    # A failure on one rank is raised on all, after the round's all-reduce.
+                    failure = dist_utils.RankFailure()
+                    with failure:
+                        for _ in range(take):
+                            batch = self.cursor.next_batch()
+                            # Global batch index: rank r holds batches r, r + W, r + 2W, ...
+                            index = dist_utils.rank() + world * drawn
+                            seed = _probe_seed(self.seed, decision_index, 0, index)
+                            losses = []
+                            for eps in epsilons:
+                                copy_into(params, theta1)
+                                if eps != 0.0:
+                                    torch._foreach_add_(params, delta, alpha=-eps / lr)
+                                torch.manual_seed(seed)
+                                out = self.probe_loss(batch)
+                                if out.dtype in (torch.float16, torch.bfloat16):
+                                    warnings.warn(
+                                        f"LRTuner: probe_loss returned a {out.dtype} loss; "
+                                        "compute it in float32 (e.g. cast the logits) so the "
+                                        "fit can resolve small loss differences",
+                                        stacklevel=2,
+                                    )
+                                losses.append(out.detach().to(torch.float64).reshape(()))
+                                forwards += 1
+                            ell = torch.stack(losses).cpu().numpy()
+                            coeffs = fit_coefficients(operator, ell)
+                            local[0] += 1
+                            local[1:4] += torch.from_numpy(coeffs)
+                            local[4:7] += torch.from_numpy(coeffs * coeffs)
+                            local[7:] += torch.from_numpy(ell)
+                            drawn += 1
+                    totals += failure.all_reduce_sum(local)
                     stats = totals.numpy()
                     if not np.all(np.isfinite(stats)):
                         break
@@ -542,6 +576,16 @@ class LRTuner(torch.optim.Optimizer):
             "losses": (stats[7:] / n).tolist(),
             "forwards": forwards,
         }
+
+    def _bounds(self, lr: float, ref_loss: float) -> ClipBounds:
+        """Clip range; in explore the automatic trust region widens after boundary hits."""
+        factor = self.max_lr_factor
+        if self.epsilon_threshold is None:
+            factor = 1.0 + (factor - 1.0) * self.policy.state.growth
+        bounds = clip_bounds(lr, ref_loss, self.epsilon_threshold, factor)
+        if self.epsilon_threshold is None:
+            bounds = ClipBounds(lower=lr / self.max_lr_factor - lr, upper=bounds.upper)
+        return bounds
 
     def _reference_loss(self) -> float:
         """Loss scale for the paper's clip bound: the mean training loss of the last window."""
@@ -573,6 +617,9 @@ class LRTuner(torch.optim.Optimizer):
             return
         bounds: ClipBounds = fit["bounds"]
         proposal = propose_epsilon(float(coeffs[1]), float(coeffs[2]), bounds)
+        self.policy.note_boundary(
+            proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper
+        )
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
         proposed_lr = lr + eps
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")

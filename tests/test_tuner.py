@@ -1,0 +1,212 @@
+"""Behaviour of LRTuner on real data (scikit-learn digits)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import BNDropoutNet, accuracy, make_batches
+
+from lrtuner import LRTuner
+from lrtuner.policy import TunerPolicy, window_drop_rate
+
+
+def _train(model, opt_factory, digits, *, epochs, lr, tuner_kwargs=None, seed=0, batch=32):
+    """Train on digits; with ``tuner_kwargs`` the optimizer is wrapped in an LRTuner."""
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(seed)
+    base = opt_factory(model.parameters(), lr)
+    steps = epochs * (len(ytr) // batch)
+    opt = base
+    if tuner_kwargs is not None:
+        opt = LRTuner(
+            base,
+            lambda b: F.cross_entropy(model(b[0]), b[1]),
+            make_batches(xtr, ytr, 64, seed=1),
+            model=model,
+            total_steps=steps,
+            **tuner_kwargs,
+        )
+    for ep in range(epochs):
+        for x, y in make_batches(xtr, ytr, batch, seed=100 + ep):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step(loss=loss) if tuner_kwargs is not None else opt.step()
+    return opt
+
+
+def sgd_momentum(params, lr):
+    return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4)
+
+
+OPTIMIZERS = {
+    "sgd": (lambda p, lr: torch.optim.SGD(p, lr=lr), 0.01),
+    "momentum": (lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9), 0.002),
+    "nesterov": (lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True), 0.002),
+    "adam": (lambda p, lr: torch.optim.Adam(p, lr=lr), 1e-4),
+    "adamw": (lambda p, lr: torch.optim.AdamW(p, lr=lr, weight_decay=0.05), 1e-4),
+    "rmsprop": (lambda p, lr: torch.optim.RMSprop(p, lr=lr), 1e-4),
+    "adagrad": (lambda p, lr: torch.optim.Adagrad(p, lr=lr, lr_decay=1e-3), 0.002),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_direction_is_linear_in_lr_for_every_optimizer(name, digits):
+    """theta0 - (lr+eps) d, with d from the step at lr, is the optimizer's own step at lr+eps."""
+    factory, lr = OPTIMIZERS[name]
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.Tanh(), torch.nn.Linear(32, 10))
+    opt = factory(model.parameters(), lr)
+    for x, y in make_batches(xtr, ytr, 64)[:3]:  # build some optimizer state first
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    params = list(model.parameters())
+    theta0 = [p.detach().clone() for p in params]
+    saved = copy.deepcopy(opt.state_dict())
+    opt.step()  # same gradients again, at lr
+    d = [(a - p.detach()) / lr for a, p in zip(theta0, params, strict=True)]
+    opt.load_state_dict(saved)
+    with torch.no_grad():
+        for p, a in zip(params, theta0, strict=True):
+            p.copy_(a)
+    new_lr = 1.7 * lr
+    for g in opt.param_groups:
+        g["lr"] = new_lr
+    opt.step()
+    for p, a, di in zip(params, theta0, d, strict=True):
+        torch.testing.assert_close(p.detach(), a - new_lr * di, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_runs_and_follows_the_policy(name, digits):
+    factory, lr = OPTIMIZERS[name]
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    tuner = _train(model, factory, digits, epochs=4, lr=lr, tuner_kwargs={"recompute_every": 15})
+    accepted = [r for r in tuner.history if r.decision == "accepted"]
+    explore_up = [r for r in accepted if r.phase == "explore"]
+    assert explore_up, f"{name}: no LR increase accepted in explore from a low seed LR"
+    assert tuner.lr != lr
+    for r in tuner.history:
+        if r.decision == "accepted" and r.phase == "explore":
+            assert r.lr_after > r.lr_before
+        if r.decision == "accepted" and r.phase == "exploit":
+            assert r.lr_after < r.lr_before
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def test_explore_only_raises_exploit_only_lowers_after_saturation(digits):
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    tuner = _train(model, sgd_momentum, digits, epochs=10, lr=0.05, tuner_kwargs={})
+    phases = [r.phase for r in tuner.history]
+    assert "explore" in phases and "exploit" in phases
+    lowered = False
+    for r in tuner.history:
+        if r.phase == "explore" and r.decision == "accepted":
+            assert r.lr_after > r.lr_before
+        if r.phase == "exploit" and r.decision == "accepted":
+            assert r.lr_after < r.lr_before
+            # saturated by the automatic rule: the window's drop is within its own noise
+            assert r.drop_rate is not None and r.drop_rate < r.drop_rate_stderr
+            lowered = True
+        if r.phase == "exploit" and r.decision != "skipped":
+            assert r.drop_rate is not None and r.drop_rate < r.drop_rate_stderr
+    assert lowered, "exploit never lowered the LR"
+    # a decision that was skipped for lack of saturation made no fit
+    unsaturated = [r for r in tuner.history if r.reason.startswith("loss still dropping")]
+    assert all(r.forward_passes == 0 and r.lr_after == r.lr_before for r in unsaturated)
+
+
+def test_relative_saturation_switches_to_absolute_threshold():
+    policy = TunerPolicy(explore_steps=0, saturation_threshold=10.0, rollback=True)
+    policy.update_phase(0)
+    for i in range(20):
+        policy.record_loss(10.0 - 0.5 * i)  # start rate 0.5 / step
+    rate = policy.close_window()
+    assert rate.rate == pytest.approx(0.5)
+    assert not policy.fit_due(rate)[0]
+    for i in range(20):
+        policy.record_loss(1.0 - 0.01 * i)  # 50x slower: ratio 50 > 10
+    rate = policy.close_window()
+    due, reason = policy.fit_due(rate)
+    assert due and "absolute threshold" in reason
+    assert policy.state.absolute_threshold == pytest.approx(0.01)
+    for i in range(20):
+        policy.record_loss(0.5 - 0.02 * i)  # faster than the absolute threshold
+    assert not policy.fit_due(policy.close_window())[0]
+
+
+def test_window_drop_rate_is_exact_on_a_line():
+    r = window_drop_rate([5.0 - 0.25 * i for i in range(10)])
+    assert r.rate == pytest.approx(0.25) and r.stderr == pytest.approx(0.0, abs=1e-12)
+    assert window_drop_rate([1.0, 2.0]) is None
+
+
+def test_low_seed_lr_recovers_to_best_fixed_lr(digits):
+    """SGD-momentum from a seed LR 100x too small ends within 1 point of the best fixed LR."""
+    _, _, xte, yte = digits
+    epochs = 12
+    fixed = {}
+    for lr in (0.01, 0.03, 0.1, 0.3):
+        torch.manual_seed(0)
+        model = BNDropoutNet()
+        _train(model, sgd_momentum, digits, epochs=epochs, lr=lr)
+        fixed[lr] = accuracy(model, xte, yte)
+    best = max(fixed.values())
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    seed_lr = 0.1 / 100
+    tuner = _train(model, sgd_momentum, digits, epochs=epochs, lr=seed_lr, tuner_kwargs={})
+    tuned = accuracy(model, xte, yte)
+    peak = max(r.lr_after for r in tuner.history)
+    assert peak >= 30 * seed_lr, f"explore did not raise the LR: peak {peak}"
+    assert tuned >= best - 0.01, f"tuned {tuned:.4f} vs best fixed {best:.4f} ({fixed})"
+
+
+def test_param_group_ratios_are_kept(digits):
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    groups = [
+        {"params": model.fc1.parameters(), "lr": 0.002},
+        {"params": list(model.bn.parameters()) + list(model.fc2.parameters()), "lr": 0.001},
+    ]
+    xtr, ytr, _, _ = digits
+    base = torch.optim.SGD(groups, lr=0.002, momentum=0.9)
+    tuner = LRTuner(
+        base,
+        lambda b: F.cross_entropy(model(b[0]), b[1]),
+        make_batches(xtr, ytr, 64),
+        model=model,
+        recompute_every=10,
+        explore_steps=200,
+    )
+    for x, y in make_batches(xtr, ytr, 32)[:40]:
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        tuner.step(loss=loss)
+    assert tuner.lr > 0.002
+    assert base.param_groups[1]["lr"] == pytest.approx(0.5 * base.param_groups[0]["lr"])
+    assert tuner.param_groups is base.param_groups and tuner.state is base.state
+
+
+def test_optimizer_subclass_and_scheduler_compat(digits):
+    model = BNDropoutNet()
+    base = torch.optim.SGD(model.parameters(), lr=0.1)
+    xtr, ytr, _, _ = digits
+    tuner = LRTuner(base, lambda b: F.cross_entropy(model(b[0]), b[1]), make_batches(xtr, ytr, 64))
+    assert isinstance(tuner, torch.optim.Optimizer)
+    sched = torch.optim.lr_scheduler.LambdaLR(tuner, lambda _: 1.0)
+    x, y = make_batches(xtr, ytr, 32)[0]
+    tuner.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    tuner.step()
+    sched.step()
+    assert tuner.lr == 0.1 and tuner.stats.optimizer_steps == 1
