@@ -1,0 +1,476 @@
+"""The methods a benchmark run can use, each with ONE configuration for every task.
+
+A method turns a task, a fresh model and a budget into a :class:`MethodRun`: the optimizer the
+training loop steps, the LR it sets before each step, how the model is evaluated (Schedule-Free
+evaluates at its averaged point, DoG through its weight averager) and the extra work it does
+(probe forward passes, range-test steps, BatchNorm recalibration), so the runner can count it.
+
+Configurations (the same for every task; fractions are of the run's step budget):
+
+- ``baseline``: the task's hand schedule at a peak LR tuned over the task's LR grid.
+- ``lrtuner``: ``LRTuner`` with its defaults, seeded with the task's seed LR, ``total_steps``
+  = budget (explore 25 %); a profile may cap the superbatch (``LRTUNER_OPTIONS``).
+- ``knee``: constant tuned peak LR for 50 % of the steps, then linear decay to 0.
+- ``cosine`` / ``constant``: cosine decay from / constant at the tuned peak LR.
+- ``prodigy``: ``Prodigy(lr=1.0, d0=1e-6)`` with cosine decay (its README's usage).
+- ``dadapt``: ``DAdaptSGD(lr=1.0, momentum=0.9)`` or ``DAdaptAdam(lr=1.0)``, with cosine decay.
+- ``schedulefree``: ``SGDScheduleFree`` / ``AdamWScheduleFree`` at the task's seed LR, 5 %
+  warmup; ``opt.eval()`` around evaluation, BatchNorm statistics recomputed at the evaluated
+  weights from 20 training batches.
+- ``dog``: ``DoG(reps_rel=1e-6)`` with ``PolynomialDecayAverager(gamma=8)``; the averaged model is
+  evaluated.
+- ``lr-range-test``: torch-lr-finder's exponential range test from 1e-7 to 10 over
+  ``clip(steps/4, 20, 100)`` steps, its steepest-descent suggestion (before the loss minimum),
+  weights and optimizer restored, then cosine decay from the suggested LR. Range-test steps
+  count as spent.
+
+Every method uses the task's weight decay and its optimizer family (``task.family``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from abc import ABC
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import schedules
+from .tasks.base import Batch, Budget, Task, forever
+
+BN_RECALIBRATION_BATCHES = 20
+SCHEDULEFREE_WARMUP = 0.05
+KNEE_EXPLORE = 0.5
+RANGE_TEST_START_LR = 1e-7
+RANGE_TEST_END_LR = 10.0
+#: LRTuner keyword arguments per profile (the same for every task). The CPU-sized profiles are
+#: 100x shorter than the paper's runs, so the superbatch is capped at 20 minibatches (the paper
+#: notes 50 or fewer may suffice); ``full`` uses the library defaults (100).
+LRTUNER_OPTIONS: dict[str, dict[str, Any]] = {
+    "quick": {"superbatch": 20},
+    "standard": {"superbatch": 20},
+    "full": {},
+}
+
+
+class MethodUnavailableError(RuntimeError):
+    """A method's package is missing or cannot be imported; the run records a failure."""
+
+
+@dataclass
+class MethodContext:
+    """Everything a method needs to set itself up for one run."""
+
+    task: Task
+    model: nn.Module
+    data: Any
+    budget: Budget
+    seed: int
+    #: peak LR of the tuned baseline (or the grid value for a grid run); ``None`` if unknown.
+    peak_lr: float | None = None
+    profile: str = "quick"
+
+    @property
+    def total_steps(self) -> int:
+        return self.budget.steps
+
+    def batches(self, generator: torch.Generator | None) -> Iterable[Batch]:
+        return self.task.train_batches(self.data, self.budget.batch_size, generator)
+
+    def loss_of(self, batch: Batch) -> torch.Tensor:
+        inputs, targets = batch
+        return self.task.loss(self.model(inputs), targets)
+
+
+@dataclass
+class MethodRun(ABC):
+    """The optimizer of one run and the hooks the training loop calls around it."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    info: dict[str, Any] = field(default_factory=dict)
+    #: forward passes outside the training steps (range test, BatchNorm recalibration).
+    extra_forward_passes: int = 0
+    #: optimizer steps spent before training proper (range test); count towards time-to-target.
+    extra_train_steps: int = 0
+    #: the method handles a non-finite training loss itself (LRTuner skips and rolls back).
+    handles_nonfinite: bool = False
+
+    def before_step(self, step: int) -> None:  # noqa: B027 - optional hook
+        """Set the LR for 0-based ``step`` (default: leave it to the optimizer)."""
+
+    def step(self, loss: torch.Tensor) -> None:
+        self.optimizer.step()
+
+    def current_lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @contextlib.contextmanager
+    def evaluation(self) -> Iterator[nn.Module]:
+        """The model to evaluate, in eval mode; training mode is restored afterwards."""
+        self.model.eval()
+        try:
+            yield self.model
+        finally:
+            self.model.train()
+
+    def probe_forward_passes(self) -> int:
+        return 0
+
+    def history(self) -> list[dict[str, Any]] | None:
+        return None
+
+    def stats(self) -> dict[str, Any] | None:
+        return None
+
+
+class ScheduledRun(MethodRun):
+    """An optimizer whose group LRs follow ``peak * factor(step, total)`` (ratios kept)."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        peak: float,
+        factor: Callable[[int, int], float],
+        total: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model, optimizer, **kwargs)
+        self.peak = peak
+        self.factor = factor
+        self.total = total
+        lr0 = float(optimizer.param_groups[0]["lr"]) or 1.0
+        self.ratios = [float(g["lr"]) / lr0 for g in optimizer.param_groups]
+
+    def before_step(self, step: int) -> None:
+        lr = self.peak * self.factor(step, self.total)
+        for group, ratio in zip(self.optimizer.param_groups, self.ratios, strict=True):
+            group["lr"] = lr * ratio
+
+
+class AdaptiveScheduledRun(ScheduledRun):
+    """D-Adaptation / Prodigy: the effective LR is ``d * lr`` of group 0."""
+
+    def current_lr(self) -> float:
+        group = self.optimizer.param_groups[0]
+        return float(group.get("d", 1.0)) * float(group["lr"])
+
+
+# --------------------------------------------------------------------------- scheduled methods
+
+
+def _scheduled(ctx: MethodContext, factor: Callable[[int, int], float]) -> MethodRun:
+    if ctx.peak_lr is None:
+        raise ValueError("Invalid peak_lr: None (this method needs the tuned baseline's peak)")
+    opt = ctx.task.make_optimizer(ctx.model.parameters(), ctx.peak_lr)
+    return ScheduledRun(ctx.model, opt, ctx.peak_lr, factor, ctx.total_steps)
+
+
+def make_baseline(ctx: MethodContext) -> MethodRun:
+    return _scheduled(ctx, ctx.task.baseline_factor)
+
+
+def make_knee(ctx: MethodContext) -> MethodRun:
+    return _scheduled(ctx, lambda s, t: schedules.knee(s, t, explore=KNEE_EXPLORE))
+
+
+def make_cosine(ctx: MethodContext) -> MethodRun:
+    return _scheduled(ctx, schedules.cosine)
+
+
+def make_constant(ctx: MethodContext) -> MethodRun:
+    return _scheduled(ctx, schedules.constant)
+
+
+# --------------------------------------------------------------------------- LRTuner
+
+
+class TunerRun(MethodRun):
+    """The task's base optimizer at its seed LR, wrapped in :class:`lrtuner.LRTuner`."""
+
+    def step(self, loss: torch.Tensor) -> None:
+        self.optimizer.step(loss=loss)  # type: ignore[call-arg]
+
+    def current_lr(self) -> float:
+        return float(self.optimizer.lr)  # type: ignore[attr-defined]
+
+    def probe_forward_passes(self) -> int:
+        return int(self.optimizer.stats.probe_forward_passes)  # type: ignore[attr-defined]
+
+    def history(self) -> list[dict[str, Any]]:
+        return [_record_dict(r) for r in self.optimizer.history]  # type: ignore[attr-defined]
+
+    def stats(self) -> dict[str, Any]:
+        return _record_dict(self.optimizer.stats)  # type: ignore[attr-defined]
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    if hasattr(record, "to_dict"):
+        return dict(record.to_dict())
+    import dataclasses
+
+    return dataclasses.asdict(record)
+
+
+def make_lrtuner(ctx: MethodContext) -> MethodRun:
+    try:
+        from lrtuner import LRTuner
+    except ImportError as exc:
+        raise MethodUnavailableError(f"lrtuner.LRTuner cannot be imported: {exc}") from exc
+    base = ctx.task.make_optimizer(ctx.model.parameters(), ctx.task.seed_lr)
+    options = LRTUNER_OPTIONS.get(ctx.profile, {})
+    tuner = LRTuner(
+        base,
+        probe_loss=ctx.loss_of,
+        probe_data=ctx.batches(None),
+        model=ctx.model,
+        total_steps=ctx.total_steps,
+        seed=ctx.seed,
+        **options,
+    )
+    info = {"seed_lr": ctx.task.seed_lr, "options": options}
+    return TunerRun(ctx.model, tuner, info=info, handles_nonfinite=True)
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def trainable(model: nn.Module) -> list[nn.Parameter]:
+    """Parameters that require gradients (frozen ones are never handed to an optimizer)."""
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _import(module: str, pip_name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except Exception as exc:  # ImportError, or a broken install raising anything else
+        raise MethodUnavailableError(
+            f"{module} cannot be imported ({type(exc).__name__}: {exc}); "
+            f"install it with `pip install {pip_name}`"
+        ) from exc
+
+
+def make_prodigy(ctx: MethodContext) -> MethodRun:
+    prodigyopt = _import("prodigyopt", "prodigyopt")
+    opt = prodigyopt.Prodigy(trainable(ctx.model), lr=1.0, weight_decay=ctx.task.weight_decay)
+    return AdaptiveScheduledRun(ctx.model, opt, 1.0, schedules.cosine, ctx.total_steps)
+
+
+def make_dadapt(ctx: MethodContext) -> MethodRun:
+    dadaptation = _import("dadaptation", "dadaptation")
+    params, wd = trainable(ctx.model), ctx.task.weight_decay
+    if ctx.task.family == "sgd":
+        opt = dadaptation.DAdaptSGD(params, lr=1.0, momentum=0.9, weight_decay=wd)
+    else:
+        opt = dadaptation.DAdaptAdam(params, lr=1.0, weight_decay=wd, decouple=True)
+    return AdaptiveScheduledRun(ctx.model, opt, 1.0, schedules.cosine, ctx.total_steps)
+
+
+def _batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+class ScheduleFreeRun(MethodRun):
+    """Schedule-Free: ``opt.train()`` while training, ``opt.eval()`` (averaged x) to evaluate.
+
+    BatchNorm running statistics were accumulated at the training point y, not at x; before an
+    evaluation they are recomputed at x from a few training batches (the package's advice).
+    """
+
+    def __init__(self, model: nn.Module, optimizer: Any, recal_batches: Iterable[Batch]) -> None:
+        super().__init__(model, optimizer)
+        self.bn_layers = _batchnorm_layers(model)
+        self.recal = forever(recal_batches)
+        optimizer.train()
+
+    def current_lr(self) -> float:
+        group = self.optimizer.param_groups[0]
+        return float(group.get("scheduled_lr", group["lr"]))
+
+    @contextlib.contextmanager
+    def evaluation(self) -> Iterator[nn.Module]:
+        self.optimizer.eval()  # type: ignore[attr-defined]
+        try:
+            if self.bn_layers:
+                self._recalibrate_batchnorm()
+            self.model.eval()
+            yield self.model
+        finally:
+            self.model.train()
+            self.optimizer.train()  # type: ignore[attr-defined]
+
+    @torch.no_grad()
+    def _recalibrate_batchnorm(self) -> None:
+        momenta = [bn.momentum for bn in self.bn_layers]
+        for bn in self.bn_layers:
+            bn.reset_running_stats()
+            bn.momentum = None  # cumulative average over the recalibration batches
+        self.model.train()
+        for _ in range(BN_RECALIBRATION_BATCHES):
+            inputs, _targets = next(self.recal)
+            self.model(inputs)
+        self.extra_forward_passes += BN_RECALIBRATION_BATCHES
+        for bn, m in zip(self.bn_layers, momenta, strict=True):
+            bn.momentum = m
+
+
+def make_schedulefree(ctx: MethodContext) -> MethodRun:
+    sf = _import("schedulefree", "schedulefree")
+    warmup = round(SCHEDULEFREE_WARMUP * ctx.total_steps)
+    params, wd, lr = trainable(ctx.model), ctx.task.weight_decay, ctx.task.seed_lr
+    if ctx.task.family == "sgd":
+        opt = sf.SGDScheduleFree(params, lr=lr, momentum=0.9, weight_decay=wd, warmup_steps=warmup)
+    else:
+        opt = sf.AdamWScheduleFree(params, lr=lr, weight_decay=wd, warmup_steps=warmup)
+    gen = torch.Generator().manual_seed(10_000 + ctx.seed)
+    return ScheduleFreeRun(ctx.model, opt, ctx.batches(gen))
+
+
+class DoGRun(MethodRun):
+    """DoG steps the model; a polynomial-decay averager keeps the weights that are evaluated."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, averager: Any) -> None:
+        super().__init__(model, optimizer)
+        self.averager = averager
+
+    def step(self, loss: torch.Tensor) -> None:
+        self.optimizer.step()
+        self.averager.step()
+
+    def current_lr(self) -> float:
+        eta = self.optimizer.param_groups[0].get("eta")
+        if not eta:
+            return 0.0
+        return float(eta[0])
+
+    @contextlib.contextmanager
+    def evaluation(self) -> Iterator[nn.Module]:
+        averaged = self.averager.averaged_model
+        averaged.eval()
+        yield averaged
+
+
+def make_dog(ctx: MethodContext) -> MethodRun:
+    dog = _import("dog", "dog-optimizer")
+    opt = dog.DoG(trainable(ctx.model), reps_rel=1e-6, lr=1.0, weight_decay=ctx.task.weight_decay)
+    return DoGRun(ctx.model, opt, dog.PolynomialDecayAverager(ctx.model, gamma=8.0))
+
+
+def range_test_iterations(total_steps: int) -> int:
+    """Range-test length: a quarter of the budget, between 20 and 100 steps."""
+    return int(min(100, max(20, total_steps // 4)))
+
+
+def steepest_descent_lr(lrs: list[float], losses: list[float]) -> float:
+    """torch-lr-finder's suggestion: the LR where the (smoothed) loss falls fastest.
+
+    The package trims 10 points at the start and 5 at the end; here the trims are 10 % and 5 %
+    of the curve so that short range tests still leave points to choose from, and only points
+    up to the loss minimum are candidates.
+    """
+    if len(lrs) != len(losses) or len(lrs) < 3:
+        raise ValueError(f"Invalid range-test history: {len(lrs)} points")
+    start, end = len(lrs) // 10, len(lrs) - max(1, len(lrs) // 20)
+    lr_arr, loss_arr = np.asarray(lrs[start:end]), np.asarray(losses[start:end])
+    finite = np.isfinite(loss_arr)
+    if finite.sum() < 2:
+        raise ValueError("Invalid range-test history: fewer than 2 finite losses")
+    lr_arr, loss_arr = lr_arr[finite], loss_arr[finite]
+    # Only the part before the loss minimum: past it the loss is diverging, and its recovery
+    # from a spike would otherwise look like the steepest descent.
+    stop = max(2, int(loss_arr.argmin()) + 1)
+    lr_arr, loss_arr = lr_arr[:stop], loss_arr[:stop]
+    return float(lr_arr[int(np.gradient(loss_arr).argmin())])
+
+
+def make_lr_range_test(ctx: MethodContext) -> MethodRun:
+    lr_finder = _import("torch_lr_finder.lr_finder", "torch-lr-finder")
+    num_iter = range_test_iterations(ctx.total_steps)
+    probe_opt = ctx.task.make_optimizer(ctx.model.parameters(), RANGE_TEST_START_LR)
+    finder = lr_finder.LRFinder(ctx.model, probe_opt, ctx.task.loss)
+    gen = torch.Generator().manual_seed(20_000 + ctx.seed)
+    loader = lr_finder.TrainDataLoaderIter(ctx.batches(gen))
+    quiet = _quiet_tqdm(lr_finder)
+    try:
+        finder.range_test(loader, end_lr=RANGE_TEST_END_LR, num_iter=num_iter, step_mode="exp")
+    finally:
+        lr_finder.tqdm = quiet
+    finder.reset()  # weights, BatchNorm statistics and optimizer state back to the start
+    ctx.model.train()
+    lrs, losses = finder.history["lr"], finder.history["loss"]
+    spent = len(lrs)
+    chosen = steepest_descent_lr(lrs, losses)
+    if not (math.isfinite(chosen) and chosen > 0):
+        raise ValueError(f"Invalid suggested LR: {chosen}")
+    opt = ctx.task.make_optimizer(ctx.model.parameters(), chosen)
+    return ScheduledRun(
+        ctx.model,
+        opt,
+        chosen,
+        schedules.cosine,
+        ctx.total_steps,
+        info={
+            "suggested_lr": chosen,
+            "range_test_steps": spent,
+            "range_test": {"lr": list(map(float, lrs)), "loss": list(map(float, losses))},
+        },
+        extra_forward_passes=spent,
+        extra_train_steps=spent,
+    )
+
+
+def _quiet_tqdm(module: Any) -> Any:
+    """Silence the range test's own progress bar; returns what to put back."""
+    original = getattr(module, "tqdm", None)
+    if original is not None:
+        module.tqdm = lambda *a, **k: original(*a, **{**k, "disable": True})
+    return original
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registry entry: how to build the run, and whether it needs the tuned peak LR."""
+
+    name: str
+    factory: Callable[[MethodContext], MethodRun]
+    needs_peak: bool
+    description: str
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("baseline", make_baseline, True, "task's hand schedule, peak LR tuned on a grid"),
+        Method("lrtuner", make_lrtuner, False, "LRTuner (defaults) from the task's seed LR"),
+        Method("knee", make_knee, True, "tuned peak for 50 % of steps, linear decay to 0"),
+        Method("cosine", make_cosine, True, "cosine decay from the tuned peak LR"),
+        Method("constant", make_constant, True, "constant tuned peak LR"),
+        Method("prodigy", make_prodigy, False, "Prodigy lr=1 + cosine"),
+        Method("dadapt", make_dadapt, False, "D-Adaptation (SGD/Adam) lr=1 + cosine"),
+        Method("schedulefree", make_schedulefree, False, "Schedule-Free at the seed LR"),
+        Method("dog", make_dog, False, "DoG + polynomial-decay averaging"),
+        Method("lr-range-test", make_lr_range_test, False, "range test, then cosine"),
+    )
+}
+
+
+def parse_methods(spec: str) -> list[str]:
+    """``"all"`` or a comma list of registry names; ``ValueError`` naming ``method`` otherwise."""
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if names == ["all"]:
+        return list(METHODS)
+    unknown = [n for n in names if n not in METHODS]
+    if unknown or not names:
+        raise ValueError(
+            f"Invalid method: {', '.join(unknown) or spec!r} "
+            f"(choose from all, {', '.join(METHODS)})"
+        )
+    return list(dict.fromkeys(names))

@@ -1,0 +1,591 @@
+"""Runs a benchmark: for each task the baseline's LR grid, then every method on every seed.
+
+Layout of an output folder::
+
+    OUT/profile-<profile>.json             the profile: budgets, method configs, versions
+    OUT/runs/<task>/baseline-grid/lr<LR>_seed<S>.json
+    OUT/runs/<task>/<method>/seed<S>.json
+    OUT/runs/<task>/lrtuner/seed<S>.history.jsonl   LRTuner's decisions, one JSON per line
+
+A run JSON holds its config, the curves (per evaluation point and a strided per-step trace),
+the final and best metric, forward passes (probes and range tests included), wall-clock, peak
+memory, the status (``ok``, ``diverged``, ``failed`` with the error) and the time to reach
+the tuned baseline's final metric. A finished run whose stored config matches is not re-run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import random
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import targets
+from .methods import (
+    LRTUNER_OPTIONS,
+    METHODS,
+    MethodContext,
+    MethodRun,
+    MethodUnavailableError,
+    parse_methods,
+)
+from .tasks import Task, get_task
+from .tasks.base import Budget, forever
+
+SCHEMA_VERSION = 1
+#: consecutive non-finite training losses after which a run is declared diverged.
+DIVERGENCE_STREAK = 10
+#: most points kept in the per-step loss/LR trace of a run.
+MAX_TRACE_POINTS = 1000
+_VERSIONED = (
+    "torch",
+    "numpy",
+    "lrtuner",
+    "prodigyopt",
+    "dadaptation",
+    "schedulefree",
+    "dog-optimizer",
+    "torch-lr-finder",
+    "transformers",
+    "scikit-learn",
+)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+class PeakMemory:
+    """Peak resident memory of this process while the context is open.
+
+    A background thread samples ``/proc/self/statm`` every 20 ms (torch's CPU allocations are
+    invisible to ``tracemalloc``); where that file does not exist, ``resource``'s lifetime
+    ``ru_maxrss`` is used instead. ``delta_mb`` is the peak minus the RSS at entry.
+    """
+
+    def __init__(self, interval_s: float = 0.02) -> None:
+        self.interval_s = interval_s
+        self.start_mb = 0.0
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def rss_mb() -> float:
+        try:
+            with open("/proc/self/statm") as fh:
+                pages = int(fh.read().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mb = max(self.peak_mb, self.rss_mb())
+
+    def __enter__(self) -> PeakMemory:
+        self.start_mb = self.peak_mb = self.rss_mb()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.peak_mb = max(self.peak_mb, self.rss_mb())
+
+    @property
+    def delta_mb(self) -> float:
+        return self.peak_mb - self.start_mb
+
+
+def _tensor_mb(obj: Any) -> float:
+    """Megabytes of all tensors inside nested containers."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size() / 2**20
+    if isinstance(obj, dict):
+        return sum(_tensor_mb(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_mb(v) for v in obj)
+    return 0.0
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def warm_up() -> None:
+    """Pay torch's one-off lazy imports (optimizers, autograd) before any run is timed."""
+    p = torch.nn.Parameter(torch.zeros(2))
+    for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
+        opt = cls([p], lr=1e-3)
+        p.sum().backward()
+        opt.step()
+        opt.zero_grad()
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def eval_steps(total: int, num_evals: int) -> list[int]:
+    """1-based step counts after which to evaluate: evenly spaced, the last one is ``total``."""
+    n = max(1, min(num_evals, total))
+    return sorted({round(total * (i + 1) / n) for i in range(n)})
+
+
+def run_config(
+    task: Task, method: str, budget: Budget, profile: str, seed: int, peak_lr: float | None
+) -> dict[str, Any]:
+    """The config stored with a run; a stored run is reused only when this matches."""
+    return {
+        "task": task.config(),
+        "budget": budget.to_dict(),
+        "profile": profile,
+        "seed": seed,
+        "method": {
+            "name": method,
+            "description": METHODS[method].description,
+            "peak_lr": peak_lr if METHODS[method].needs_peak else None,
+            "seed_lr": task.seed_lr,
+            "options": LRTUNER_OPTIONS.get(profile, {}) if method == "lrtuner" else {},
+        },
+    }
+
+
+def train_one(
+    task: Task,
+    method: str,
+    data: Any,
+    budget: Budget,
+    seed: int,
+    profile: str,
+    peak_lr: float | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Train one model with one method for ``budget.steps`` steps and return its run record.
+
+    Failures never escape: a missing package or an exception gives ``status="failed"`` with
+    the error; ``DIVERGENCE_STREAK`` non-finite losses in a row or a non-finite metric give
+    ``status="diverged"``. Both are results.
+    """
+    result: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "task": task.name,
+        "method": method,
+        "seed": seed,
+        "profile": profile,
+        "config": run_config(task, method, budget, profile, seed, peak_lr),
+        "metric": task.metric,
+        "higher_is_better": task.higher_is_better,
+        "status": "ok",
+        "error": None,
+    }
+    try:
+        with PeakMemory() as mem:
+            _train(task, method, data, budget, seed, profile, peak_lr, result, on_step)
+    except MethodUnavailableError as exc:
+        result.update(status="failed", error=str(exc))
+    except Exception as exc:
+        result.update(
+            status="failed",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=8),
+        )
+    else:
+        result["memory"] = {
+            "peak_rss_mb": round(mem.peak_mb, 1),
+            "peak_rss_delta_mb": round(mem.delta_mb, 1),
+            **result.get("memory", {}),
+        }
+    result.setdefault("final_metric", None)
+    result.setdefault("best_metric", None)
+    return result
+
+
+def _train(
+    task: Task,
+    method: str,
+    data: Any,
+    budget: Budget,
+    seed: int,
+    profile: str,
+    peak_lr: float | None,
+    result: dict[str, Any],
+    on_step: Callable[[int], None] | None,
+) -> None:
+    seed_everything(seed)
+    model = task.build_model(data)
+    model.train()
+    ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile)
+    t_setup = time.perf_counter()
+    run: MethodRun = METHODS[method].factory(ctx)
+    setup_s = time.perf_counter() - t_setup
+
+    total = budget.steps
+    evals = set(eval_steps(total, budget.num_evals))
+    stride = max(1, math.ceil(total / MAX_TRACE_POINTS))
+    batches = forever(
+        task.train_batches(data, budget.batch_size, torch.Generator().manual_seed(seed))
+    )
+    curves: list[dict[str, Any]] = []
+    loss_trace: list[float | None] = []
+    lr_trace: list[float] = []
+    window: list[float] = []
+    loop_s = eval_s = 0.0
+    streak = nonfinite = steps_run = 0
+    status = "ok"
+    for step in range(total):
+        t0 = time.perf_counter()
+        inputs, targets_ = next(batches)
+        run.before_step(step)
+        lr = run.current_lr()
+        loss = task.loss(model(inputs), targets_)
+        value = float(loss.detach())
+        finite = math.isfinite(value)
+        if finite or run.handles_nonfinite:
+            run.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            run.step(loss)
+        loop_s += time.perf_counter() - t0
+        steps_run += 1
+        if on_step is not None:
+            on_step(1)
+        if step % stride == 0:
+            loss_trace.append(value if finite else None)
+            lr_trace.append(lr)
+        if finite:
+            streak = 0
+            window.append(value)
+        else:
+            streak += 1
+            nonfinite += 1
+            if streak >= DIVERGENCE_STREAK:
+                status = "diverged"
+                break
+        if step + 1 in evals:
+            t0 = time.perf_counter()
+            with run.evaluation() as eval_model:
+                metrics = task.evaluate(eval_model, data)
+            eval_s += time.perf_counter() - t0
+            metric = metrics[task.metric]
+            curves.append(
+                {
+                    "step": step + 1,
+                    "metric": metric,
+                    "metrics": metrics,
+                    "train_loss": float(np.mean(window)) if window else None,
+                    "lr": run.current_lr(),
+                    "wall_clock_s": setup_s + loop_s,
+                    "forward_passes": steps_run
+                    + run.probe_forward_passes()
+                    + run.extra_forward_passes,
+                }
+            )
+            window = []
+            if not math.isfinite(metric):
+                status = "diverged"
+                break
+    if on_step is not None and steps_run < total:
+        on_step(total - steps_run)
+
+    probe = run.probe_forward_passes()
+    extra = run.extra_forward_passes
+    finals = [c["metric"] for c in curves if math.isfinite(c["metric"])]
+    best = None
+    if finals:
+        best = max(finals) if task.higher_is_better else min(finals)
+    result.update(
+        status=status,
+        steps_run=steps_run,
+        nonfinite_losses=nonfinite,
+        extra_train_steps=run.extra_train_steps,
+        final=curves[-1]["metrics"] if curves and status == "ok" else None,
+        final_metric=curves[-1]["metric"] if curves and status == "ok" else None,
+        best_metric=best,
+        final_lr=run.current_lr(),
+        curves={"eval": curves, "step": {"every": stride, "loss": loss_trace, "lr": lr_trace}},
+        forward_passes={
+            "train": steps_run,
+            "probe": probe,
+            "extra": extra,
+            "total": steps_run + probe + extra,
+            "extra_per_step": (probe + extra) / max(1, steps_run),
+        },
+        wall_clock={
+            "setup_s": setup_s,
+            "loop_s": loop_s,
+            "train_s": setup_s + loop_s,
+            "eval_s": eval_s,
+        },
+        memory={"optimizer_state_mb": round(_tensor_mb(run.optimizer.state_dict()["state"]), 2)},
+        method_info=run.info,
+        tuner_stats=run.stats(),
+    )
+    history = run.history()
+    if history is not None:
+        result["history"] = history
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _json_default(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    return repr(obj)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (a killed run never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=_json_default, allow_nan=True))
+    tmp.replace(path)
+
+
+def save_run(path: Path, result: dict[str, Any]) -> None:
+    """Store a run; LRTuner's decision history also goes to ``<seed>.history.jsonl``."""
+    history = result.pop("history", None)
+    if history is not None:
+        hist_path = path.with_name(path.stem + ".history.jsonl")
+        hist_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(hist_path, "w") as fh:
+            for record in history:
+                fh.write(json.dumps(record, default=_json_default) + "\n")
+        result["history_file"] = hist_path.name
+        result["num_decisions"] = len(history)
+    write_json(path, result)
+
+
+def load_run(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``; ``ValueError`` naming ``seeds`` on bad input."""
+    try:
+        seeds = [int(s) for s in spec.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"Invalid seeds: {spec!r} (expected comma-separated integers)") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise ValueError(f"Invalid seeds: {spec!r} (expected non-negative integers)")
+    return list(dict.fromkeys(seeds))
+
+
+def parse_tasks(spec: str) -> list[str]:
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise ValueError(f"Invalid task: {spec!r}")
+    for name in names:
+        get_task(name)  # raises ValueError naming the task
+    return list(dict.fromkeys(names))
+
+
+def effective_budget(task: Task, profile: str, steps: int | None) -> Budget:
+    budget = task.budget(profile)
+    if steps is not None:
+        if steps <= 0:
+            raise ValueError(f"Invalid steps: {steps} (must be positive)")
+        budget = dataclasses.replace(budget, steps=steps, num_evals=min(budget.num_evals, steps))
+    return budget
+
+
+class Benchmark:
+    """One ``lrtuner bench run``: tasks x methods x seeds in a profile, into ``out``."""
+
+    def __init__(
+        self,
+        tasks: Sequence[str],
+        methods: Sequence[str],
+        seeds: Sequence[int],
+        profile: str,
+        out: str | Path,
+        data_dir: str | None = None,
+        steps: int | None = None,
+        progress: bool = True,
+        threads: int = 1,
+    ) -> None:
+        if threads <= 0:
+            raise ValueError(f"Invalid threads: {threads}")
+        self.tasks = [get_task(t) for t in tasks]
+        self.methods = [m for m in parse_methods(",".join(methods)) if m != "baseline"]
+        self.seeds = list(seeds)
+        if not self.seeds:
+            raise ValueError("Invalid seeds: empty")
+        self.profile = profile
+        for task in self.tasks:
+            task.budget(profile)  # ValueError naming the profile
+        self.out = Path(out)
+        self.data_dir = data_dir
+        self.steps = steps
+        self.progress = progress
+        self.threads = threads
+        self._bar: Any = None
+
+    # -- planning
+    def budget(self, task: Task) -> Budget:
+        return effective_budget(task, self.profile, self.steps)
+
+    def grid_seeds(self, task: Task) -> list[int]:
+        n = self.budget(task).grid_seeds
+        return self.seeds if n is None else self.seeds[:n]
+
+    def planned_steps(self) -> int:
+        total = 0
+        for task in self.tasks:
+            b = self.budget(task)
+            grid = len(task.lr_grid) * len(self.grid_seeds(task))
+            rest = len(self.seeds) - len(self.grid_seeds(task))
+            total += b.steps * (grid + rest + len(self.methods) * len(self.seeds))
+        return total
+
+    def profile_record(self) -> dict[str, Any]:
+        from . import methods as methods_module
+
+        return {
+            "profile": self.profile,
+            "seeds": self.seeds,
+            "steps_override": self.steps,
+            "threads": self.threads,
+            "tasks": {
+                t.name: {**t.config(), "budget": self.budget(t).to_dict()} for t in self.tasks
+            },
+            "methods": {
+                name: {
+                    "description": METHODS[name].description,
+                    "needs_tuned_peak": METHODS[name].needs_peak,
+                }
+                for name in ["baseline", *self.methods]
+            },
+            "method_constants": {
+                "lrtuner_options": methods_module.LRTUNER_OPTIONS.get(self.profile, {}),
+                "knee_explore": methods_module.KNEE_EXPLORE,
+                "schedulefree_warmup": methods_module.SCHEDULEFREE_WARMUP,
+                "bn_recalibration_batches": methods_module.BN_RECALIBRATION_BATCHES,
+                "range_test": [
+                    methods_module.RANGE_TEST_START_LR,
+                    methods_module.RANGE_TEST_END_LR,
+                ],
+            },
+            "versions": package_versions(),
+            "host": {"machine": platform.machine(), "cpus": os.cpu_count()},
+        }
+
+    # -- running
+    def _run(
+        self, path: Path, task: Task, method: str, data: Any, seed: int, peak_lr: float | None
+    ) -> dict[str, Any]:
+        budget = self.budget(task)
+        stored = load_run(path) if path.exists() else None
+        if stored is not None and stored.get("config") == json.loads(
+            json.dumps(
+                run_config(task, method, budget, self.profile, seed, peak_lr), default=_json_default
+            )
+        ):
+            if self._bar is not None:
+                self._bar.update(budget.steps)
+            return stored
+        if self._bar is not None:
+            self._bar.set_description(f"{task.name} {method} s{seed}")
+        on_step = self._bar.update if self._bar is not None else None
+        result = train_one(task, method, data, budget, seed, self.profile, peak_lr, on_step)
+        save_run(path, result)
+        return result
+
+    def run(self) -> Path:
+        """Run everything; returns the output folder."""
+        torch.set_num_threads(self.threads)
+        warm_up()
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_json(self.out / f"profile-{self.profile}.json", self.profile_record())
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.planned_steps(), unit="step", dynamic_ncols=True)
+        try:
+            for task in self.tasks:
+                self._run_task(task)
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+        return self.out
+
+    def _run_task(self, task: Task) -> None:
+        budget = self.budget(task)
+        data = task.load(budget, self.data_dir)
+        root = self.out / "runs" / task.name
+        grid = {
+            (lr, seed): self._run(
+                root / "baseline-grid" / f"lr{lr:g}_seed{seed}.json",
+                task,
+                "baseline",
+                data,
+                seed,
+                lr,
+            )
+            for lr in task.lr_grid
+            for seed in self.grid_seeds(task)
+        }
+        best_lr, summary = targets.choose_best_lr(grid.values(), task.higher_is_better)
+        write_json(
+            root / "baseline-grid" / "grid.json",
+            {"chosen_lr": best_lr, "per_lr": {f"{k:g}": v for k, v in summary.items()}},
+        )
+        runs: dict[tuple[str, int], tuple[Path, dict[str, Any]]] = {}
+        for seed in self.seeds:
+            path = root / "baseline" / f"seed{seed}.json"
+            if (best_lr, seed) in grid:  # the grid already trained this exact run
+                result = dict(grid[(best_lr, seed)])
+                save_run(path, result)
+            else:
+                result = self._run(path, task, "baseline", data, seed, best_lr)
+            runs[("baseline", seed)] = (path, result)
+        target = targets.target_value(r for (m, _), (_, r) in runs.items() if m == "baseline")
+        for method in self.methods:
+            for seed in self.seeds:
+                path = root / method / f"seed{seed}.json"
+                peak = best_lr if METHODS[method].needs_peak else None
+                runs[(method, seed)] = (path, self._run(path, task, method, data, seed, peak))
+        for path, result in runs.values():
+            result["target"] = targets.time_to_target(result, target, task.higher_is_better)
+            result["tuned_peak_lr"] = best_lr
+            write_json(path, result)

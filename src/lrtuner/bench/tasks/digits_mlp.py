@@ -1,0 +1,71 @@
+"""``digits-mlp``: scikit-learn's 8x8 digits with a small MLP and SGD-momentum (smoke tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data import load_digits_split
+from .base import Batch, Budget, ShuffledBatches, Task, classification_metrics, predict_in_chunks
+
+
+@dataclass
+class DigitsData:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+class DigitsMLP(Task):
+    """64-128-128-10 ReLU MLP, SGD momentum 0.9, step schedule (10x drops at 50 % and 75 %)."""
+
+    name = "digits-mlp"
+    description = "sklearn digits (1258 train / 539 test), MLP 64-128-128-10, SGD-momentum"
+    family = "sgd"
+    metric = "accuracy"
+    higher_is_better = True
+    seed_lr = 0.1
+    lr_grid = (0.03, 0.1, 0.3)
+    weight_decay = 5e-4
+    baseline_schedule_name = "step"
+    budgets: ClassVar[dict[str, Budget]] = {
+        "quick": Budget(steps=500, batch_size=32, num_evals=10),
+        "standard": Budget(steps=1000, batch_size=32, num_evals=10),
+        "full": Budget(steps=4000, batch_size=32, num_evals=20, grid_seeds=None),
+    }
+
+    def load(self, budget: Budget, data_dir: str | None = None) -> DigitsData:
+        split = load_digits_split()
+        return DigitsData(
+            torch.from_numpy(split.x_train),
+            torch.from_numpy(split.y_train),
+            torch.from_numpy(split.x_test),
+            torch.from_numpy(split.y_test),
+        )
+
+    def build_model(self, data: DigitsData) -> nn.Module:
+        return nn.Sequential(
+            nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)
+        )
+
+    def make_optimizer(
+        self, params: Iterable[torch.nn.Parameter], lr: float
+    ) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
+
+    def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(output, targets)
+
+    def train_batches(
+        self, data: DigitsData, batch_size: int, generator: torch.Generator | None
+    ) -> Iterable[Batch]:
+        return ShuffledBatches(data.x_train, data.y_train, batch_size, generator)
+
+    def evaluate(self, model: nn.Module, data: DigitsData) -> dict[str, float]:
+        return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 10)
