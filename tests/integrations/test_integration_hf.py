@@ -24,9 +24,9 @@ SMALL = {
     "num_tweets": 32,
     "max_length": 16,
     "batch_size": 4,
-    "max_steps": 8,
+    "max_steps": 6,
     "lr": SEED_LR,
-    "num_layers": 2,
+    "num_layers": 1,
     "lrtuner_kwargs": {
         "recompute_every": 2,
         "superbatch": 2,
