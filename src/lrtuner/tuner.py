@@ -236,6 +236,7 @@ class LRTuner(torch.optim.Optimizer):
         self.recompute_every = recompute_every or self._recompute_cap(initial=True)
         self._steps_since_decision = 0
         self._snapshot: TrainingSnapshot | None = None
+        dist_utils.check_supported(self._params_raw(), self.modules)
 
     # ------------------------------------------------------------------ forwarding
     @property
@@ -294,10 +295,13 @@ class LRTuner(torch.optim.Optimizer):
     def explore_steps(self) -> int | None:
         return self.policy.state.explore_steps
 
+    def _params_raw(self) -> list[torch.Tensor]:
+        """The wrapped optimizer's parameters, as it holds them."""
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
     def _params(self) -> list[torch.Tensor]:
         """Parameters as tensors the tuner may update in place (this rank's shard of a DTensor)."""
-        groups = self.optimizer.param_groups
-        return [dist_utils.local_tensor(p) for g in groups for p in g["params"]]
+        return [dist_utils.local_tensor(p) for p in self._params_raw()]
 
     def _buffers(self) -> list[torch.Tensor]:
         seen: set[int] = set()
@@ -514,6 +518,7 @@ class LRTuner(torch.optim.Optimizer):
         totals = torch.zeros(1 + 3 + 3 + len(epsilons), dtype=torch.float64)
         drawn = 0
         forwards = 0
+        fsdp = dist_utils.fsdp_modules(self.modules)
         try:
             with torch.random.fork_rng(devices=devices), dist_utils.ddp_probe_guard(self.modules):
                 while True:
@@ -533,6 +538,7 @@ class LRTuner(torch.optim.Optimizer):
                                 copy_into(params, theta1)
                                 if eps != 0.0:
                                     torch._foreach_add_(params, delta, alpha=-eps / lr)
+                                dist_utils.reshard(fsdp)
                                 torch.manual_seed(seed)
                                 out = self.probe_loss(batch)
                                 if out.dtype in (torch.float16, torch.bfloat16):
@@ -565,6 +571,7 @@ class LRTuner(torch.optim.Optimizer):
         finally:
             copy_into(params, theta1)
             copy_into(buffers, buffer_copy)
+            dist_utils.reshard(fsdp)
             self.stats.probe_forward_passes += forwards
         stats = totals.numpy()
         n = float(stats[0])
