@@ -30,8 +30,10 @@ def digits():
 def make_batches(x, y, batch_size, seed=0):
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(y), generator=gen)
-    return [(x[perm[i : i + batch_size]], y[perm[i : i + batch_size]])
-            for i in range(0, len(y) - batch_size + 1, batch_size)]
+    return [
+        (x[perm[i : i + batch_size]], y[perm[i : i + batch_size]])
+        for i in range(0, len(y) - batch_size + 1, batch_size)
+    ]
 
 
 class BNDropoutNet(nn.Module):

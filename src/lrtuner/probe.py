@@ -8,7 +8,8 @@ Notation (paper, Section 2): the wrapped optimizer moves the parameters
 along the same direction is modelled as
 
 .. math::
-    \\hat L(\\epsilon) = L(\\theta_0 - (\\eta + \\epsilon) d) \\approx k_0 + k_1 \\epsilon + k_2 \\epsilon^2,
+    \\hat L(\\epsilon) = L(\\theta_0 - (\\eta + \\epsilon) d)
+    \\approx k_0 + k_1 \\epsilon + k_2 \\epsilon^2,
 
 whose minimiser is :math:`\\epsilon_{min} = -k_1 / (2 k_2)` when :math:`k_2 > 0`.
 """

@@ -1,0 +1,242 @@
+"""Probes leave no trace; checkpoints resume bit for bit; bad input gets a clear error."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import BNDropoutNet, make_batches
+
+from lrtuner import LRTuner
+
+OPTIMIZERS = {
+    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.01),
+}
+
+
+class Run:
+    """A model, its optimizer wrapped in an LRTuner, and the training batches of digits."""
+
+    def __init__(self, digits, optimizer: str, **tuner_kwargs) -> None:
+        xtr, ytr, _, _ = digits
+        torch.manual_seed(0)
+        self.model = BNDropoutNet()
+        self.base = OPTIMIZERS[optimizer](self.model.parameters())
+        kwargs = {"recompute_every": 8, "explore_steps": 60, "seed": 3, "superbatch": 12}
+        kwargs.update(tuner_kwargs)
+        self.tuner = LRTuner(
+            self.base,
+            lambda b: F.cross_entropy(self.model(b[0]), b[1]),
+            make_batches(xtr, ytr, 64, seed=1),
+            model=self.model,
+            **kwargs,
+        )
+        self.batches = [b for ep in range(4) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
+
+    def train(self, start: int, stop: int) -> None:
+        for x, y in self.batches[start:stop]:
+            self.tuner.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.tuner.step(loss=loss)
+
+    def checkpoint(self) -> dict:
+        return copy.deepcopy(
+            {
+                "model": self.model.state_dict(),
+                "tuner": self.tuner.state_dict(),
+                "rng": torch.get_rng_state(),
+            }
+        )
+
+    def load(self, ckpt: dict) -> None:
+        self.model.load_state_dict(ckpt["model"])
+        self.tuner.load_state_dict(ckpt["tuner"])
+        torch.set_rng_state(ckpt["rng"])
+
+
+def _lr_trace(tuner):
+    return [(r.step, r.decision, r.lr_before, r.lr_after) for r in tuner.history]
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("at", ["plain", "snapshot_held"])
+def test_checkpoint_resumes_bit_for_bit(digits, optimizer, at):
+    reference = Run(digits, optimizer)
+    total = 160
+    reference.train(0, total)
+    accepted = [r.step for r in reference.tuner.history if r.decision == "accepted"]
+    assert accepted, "the run made no LR change to test against"
+    # resume right after an accepted change (snapshot held) or at an odd step
+    stop = accepted[0] + 3 if at == "snapshot_held" else 37
+    assert total - stop >= 50
+
+    first = Run(digits, optimizer)
+    first.train(0, stop)
+    if at == "snapshot_held":
+        assert first.tuner._snapshot is not None
+    ckpt = first.checkpoint()
+    del first
+    resumed = Run(digits, optimizer)
+    resumed.load(ckpt)
+    resumed.train(stop, total)
+
+    assert _lr_trace(resumed.tuner) == _lr_trace(reference.tuner)
+    assert resumed.tuner.lr == reference.tuner.lr
+    assert resumed.tuner.phase == reference.tuner.phase
+    for a, b in zip(
+        resumed.model.state_dict().values(), reference.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    for sa, sb in zip(resumed.base.state.values(), reference.base.state.values(), strict=True):
+        for k in sa:
+            assert torch.equal(torch.as_tensor(sa[k]), torch.as_tensor(sb[k]))
+
+
+def test_probe_leaves_no_trace(digits, monkeypatch):
+    """A fit changes nothing but the LR: params, optimizer state, BN buffers, RNG are bitwise
+    those of the same step taken without the tuner."""
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    twin = copy.deepcopy(model)
+    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    twin_opt = torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9)
+    tuner = LRTuner(
+        base,
+        lambda b: F.cross_entropy(model(b[0]), b[1]),
+        make_batches(xtr, ytr, 64),
+        model=model,
+        recompute_every=3,
+        superbatch=6,
+    )
+    monkeypatch.setattr(tuner, "_decide", lambda *a, **k: None)  # keep the LR: compare states
+    batches = make_batches(xtr, ytr, 32)[:9]
+    for x, y in batches:
+        for m, opt, step in ((model, tuner, True), (twin, twin_opt, False)):
+            rng = torch.get_rng_state()
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step(loss=loss) if step else opt.step()
+            if step:
+                after_tuner = torch.get_rng_state()
+                torch.set_rng_state(rng)
+        assert torch.equal(torch.get_rng_state(), after_tuner)
+    assert tuner.stats.fits == 3 and tuner.stats.probe_forward_passes > 0
+    for a, b in zip(model.state_dict().values(), twin.state_dict().values(), strict=True):
+        assert torch.equal(a, b)  # parameters and BatchNorm running statistics
+    for sa, sb in zip(base.state.values(), twin_opt.state.values(), strict=True):
+        assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
+
+
+def test_dropout_masks_are_shared_across_the_probes_of_one_fit(digits):
+    """With eps = 0 probes repeated, identical losses prove the masks are identical."""
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(0)
+    model = BNDropoutNet(p=0.5)
+    seen = []
+
+    def probe_loss(b):
+        out = F.cross_entropy(model(b[0]), b[1])
+        seen.append(float(out))
+        return out
+
+    base = torch.optim.SGD(model.parameters(), lr=1e-12)  # eps moves are ~1e-12: no change
+    tuner = LRTuner(
+        base,
+        probe_loss,
+        make_batches(xtr, ytr, 64),
+        model=model,
+        recompute_every=1,
+        superbatch=2,
+        adaptive_superbatch=False,
+    )
+    x, y = make_batches(xtr, ytr, 32)[0]
+    tuner.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    tuner.step()
+    per_batch = [seen[i : i + 3] for i in range(0, len(seen), 3)]
+    assert len(per_batch) == 2
+    for losses in per_batch:
+        assert max(losses) - min(losses) < 1e-6
+    assert abs(per_batch[0][0] - per_batch[1][0]) > 1e-4  # different batches, different loss
+
+
+def _tuner(digits, **kwargs):
+    xtr, ytr, _, _ = digits
+    model = BNDropoutNet()
+    base = kwargs.pop("base", None) or torch.optim.SGD(model.parameters(), lr=0.1)
+    return LRTuner(
+        base,
+        kwargs.pop("probe_loss", lambda b: F.cross_entropy(model(b[0]), b[1])),
+        kwargs.pop("probe_data", make_batches(xtr, ytr, 64)),
+        model=model,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"num_probes": 2}, "num_probes"),
+        ({"epsilon_threshold": -1e-3}, "epsilon_threshold"),
+        ({"epsilon_threshold": float("nan")}, "epsilon_threshold"),
+        ({"saturation_threshold": 0.0}, "saturation_threshold"),
+        ({"superbatch": 0}, "superbatch"),
+        ({"recompute_every": 0}, "recompute_every"),
+        ({"explore_steps": -5}, "explore_steps"),
+        ({"total_steps": 0}, "total_steps"),
+        ({"probe_data": []}, "probe_data"),
+        ({"probe_data": iter([1, 2])}, "probe_data"),
+        ({"probe_data": None}, "probe_data"),
+        ({"probe_loss": "loss"}, "probe_loss"),
+        ({"probe_errors": "ignore"}, "probe_errors"),
+        ({"max_lr_factor": 1.0}, "max_lr_factor"),
+        ({"base": "SGD"}, "optimizer"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(digits, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        _tuner(digits, **kwargs)
+
+
+def test_non_positive_learning_rate_is_rejected(digits):
+    model = BNDropoutNet()
+    for lr in (0.0, -0.1, float("inf")):
+        base = torch.optim.SGD(model.parameters(), lr=0.1)
+        base.param_groups[0]["lr"] = lr
+        with pytest.raises(ValueError, match="learning rate"):
+            _tuner(digits, base=base)
+
+
+def test_nan_probe_is_survived_and_recorded(digits):
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    calls = {"n": 0}
+
+    def probe_loss(b):
+        calls["n"] += 1
+        out = F.cross_entropy(model(b[0]), b[1])
+        return out * float("nan") if calls["n"] == 2 else out
+
+    base = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    tuner = LRTuner(
+        base, probe_loss, make_batches(xtr, ytr, 64), model=model, recompute_every=5, superbatch=4
+    )
+    for x, y in make_batches(xtr, ytr, 32)[:20]:
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        tuner.step(loss=loss)
+    first = tuner.history[0]
+    assert first.decision == "rejected" and "not finite" in first.reason
+    assert first.lr_after == first.lr_before == 0.01
+    assert any(r.decision == "accepted" for r in tuner.history[1:])  # training went on
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    assert math.isfinite(tuner.lr)
