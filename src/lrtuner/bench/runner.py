@@ -15,7 +15,9 @@ the tuned baseline's final metric. A finished run whose stored config matches is
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -234,7 +236,8 @@ def _train(
     model.train()
     ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile)
     t_setup = time.perf_counter()
-    run: MethodRun = METHODS[method].factory(ctx)
+    with contextlib.redirect_stdout(io.StringIO()):  # peers print banners and range-test news
+        run: MethodRun = METHODS[method].factory(ctx)
     setup_s = time.perf_counter() - t_setup
 
     total = budget.steps
