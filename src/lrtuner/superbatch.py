@@ -78,6 +78,7 @@ class BatchCursor:
                 batch = self._call_isolated(lambda: next(self._iterator))
             except StopIteration:
                 if attempt == 1 or self.index == 0:
+                    self._iterator = None  # re-iterate next time: the source may refill
                     raise EmptyProbeDataError(
                         "probe_data yielded no batch in a whole pass"
                     ) from None
