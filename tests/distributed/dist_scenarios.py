@@ -164,6 +164,11 @@ def train_scenario(mode: str = "ddp") -> dict[str, Any]:
     model = _wrap(BNDropoutNet(hidden=32, p=0.0), mode)
     train, probe = _data()
     base = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    missing_model_error = None
+    try:  # FSDP2 without model=: the tuner could not reshard, so it must refuse
+        LRTuner(base, lambda b: F.cross_entropy(model(b[0]), b[1]), probe[rank::world])
+    except ValueError as exc:
+        missing_model_error = str(exc)
     tuner = LRTuner(
         base,
         lambda b: F.cross_entropy(model(b[0]), b[1]),
@@ -192,7 +197,7 @@ def train_scenario(mode: str = "ddp") -> dict[str, Any]:
         if injected_at == step:
             losses[-1] = float("nan") if rank == world - 1 else losses[-1]
         tuner.step(loss=sum(losses) / len(losses))
-    return _summary(tuner, model, injected_at=injected_at)
+    return _summary(tuner, model, injected_at=injected_at, missing_model_error=missing_model_error)
 
 
 def amp_scenario() -> dict[str, Any]:
