@@ -253,9 +253,9 @@ def test_nonfinite_training_step_is_skipped(where, value, digits):
     for b in batches[:2]:
         train_step(run, b)
     before = capture(run)
-    kw = (
-        {"loss_hook": lambda x: x * value} if where == "loss" else {"grad_hook": _poison_grad(value)}
-    )
+    kw: dict[str, Any] = {"loss_hook": lambda x: x * value}
+    if where == "grad":
+        kw = {"grad_hook": _poison_grad(value)}
     # BN running stats move in the forward of the faulty step itself: the user's forward, not
     # the tuner; compare them to the state after that forward.
     train_step(run, batches[2], **kw)
