@@ -79,12 +79,12 @@ class TweetsMiniLM(Task):
     weight_decay = 0.01
     baseline_schedule_name = "linear"
     budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=20, batch_size=16, num_evals=2, train_size=2000, test_size=300),
-        "standard": Budget(steps=120, batch_size=16, num_evals=4, train_size=8000, test_size=1000),
+        "quick": Budget(steps=20, batch_size=8, num_evals=2, train_size=2000, test_size=200),
+        "standard": Budget(steps=60, batch_size=8, num_evals=2, train_size=8000, test_size=300),
         "full": Budget(steps=3000, batch_size=32, num_evals=15, grid_seeds=None),
     }
 
-    def __init__(self, max_length: int = 48) -> None:
+    def __init__(self, max_length: int = 40) -> None:
         self.max_length = max_length
 
     def config(self) -> dict:

@@ -1,0 +1,92 @@
+"""Runner pieces, method helpers and failure handling, on the digits task (seconds)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lrtuner.bench import methods, runner
+from lrtuner.bench.tasks import get_task
+
+pytest.importorskip("sklearn")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    task = get_task("digits-mlp")
+    budget = runner.effective_budget(task, "quick", 30)
+    return task, budget, task.load(budget)
+
+
+def test_eval_steps_are_even_and_end_at_total():
+    assert runner.eval_steps(100, 4) == [25, 50, 75, 100]
+    assert runner.eval_steps(3, 10) == [1, 2, 3]
+
+
+def test_parsers_name_the_bad_argument():
+    assert runner.parse_seeds("0, 2,2") == [0, 2]
+    with pytest.raises(ValueError, match="seeds"):
+        runner.parse_seeds("a,b")
+    with pytest.raises(ValueError, match="seeds"):
+        runner.parse_seeds("")
+    with pytest.raises(ValueError, match="task"):
+        runner.parse_tasks("nope")
+    with pytest.raises(ValueError, match="method"):
+        methods.parse_methods("baseline,nope")
+    assert methods.parse_methods("all") == list(methods.METHODS)
+    with pytest.raises(ValueError, match="profile"):
+        get_task("digits-mlp").budget("huge")
+
+
+def test_steepest_descent_ignores_the_part_after_the_minimum():
+    lrs = [10.0 ** (-5 + i / 4) for i in range(24)]
+    losses = [2.3] * 8 + [2.2, 2.0, 1.6, 1.2, 1.0, 0.9, 1.5, 5.0, 9.0, 8.0, 6.0, 3.0, 2.9] + [9] * 3
+    lr = methods.steepest_descent_lr(lrs, losses)
+    assert lr in lrs[9:13]
+    assert methods.range_test_iterations(40) == 20 and methods.range_test_iterations(10_000) == 100
+
+
+def test_one_run_record(digits):
+    task, budget, data = digits
+    result = runner.train_one(task, "knee", data, budget, seed=0, profile="quick", peak_lr=0.1)
+    assert result["status"] == "ok", result.get("error")
+    assert result["steps_run"] == 30
+    assert [p["step"] for p in result["curves"]["eval"]] == runner.eval_steps(30, budget.num_evals)
+    assert 0.0 <= result["final_metric"] <= 1.0
+    assert result["forward_passes"]["total"] == 30
+    assert result["memory"]["peak_rss_mb"] > 0
+    assert len(result["curves"]["step"]["lr"]) == 30
+    assert result["curves"]["step"]["lr"][0] == pytest.approx(0.1)
+
+
+def test_missing_peer_package_is_a_failure_result(digits, monkeypatch):
+    task, budget, data = digits
+    monkeypatch.setitem(sys.modules, "prodigyopt", None)  # import raises ImportError
+    result = runner.train_one(task, "prodigy", data, budget, seed=0, profile="quick")
+    assert result["status"] == "failed"
+    assert "pip install prodigyopt" in result["error"]
+    assert result["final_metric"] is None
+
+
+def test_divergence_is_a_result(digits):
+    task, budget, data = digits
+    result = runner.train_one(task, "constant", data, budget, seed=0, profile="quick", peak_lr=1e6)
+    assert result["status"] == "diverged"
+    assert result["final_metric"] is None
+
+
+@pytest.mark.parametrize("method", ["dadapt", "schedulefree", "dog", "lr-range-test"])
+def test_peers_run_a_few_steps(digits, method):
+    task, budget, data = digits
+    pkg = {
+        "dadapt": "dadaptation",
+        "schedulefree": "schedulefree",
+        "dog": "dog",
+        "lr-range-test": "torch_lr_finder",
+    }[method]
+    pytest.importorskip(pkg)
+    result = runner.train_one(task, method, data, budget, seed=0, profile="quick")
+    assert result["status"] in ("ok", "diverged"), result.get("error")
+    if method == "lr-range-test":
+        assert result["extra_train_steps"] == result["method_info"]["range_test_steps"] > 0

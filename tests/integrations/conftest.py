@@ -1,8 +1,0 @@
-"""Integration tests run offline: no hub downloads."""
-
-from __future__ import annotations
-
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
