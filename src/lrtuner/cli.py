@@ -31,6 +31,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None, help="Fashion-MNIST idx folder override")
     run.add_argument("--steps", type=int, default=None, help="override every task's step budget")
     run.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    run.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="do not write the report")
 
@@ -71,6 +72,7 @@ def _bench_run(args: argparse.Namespace) -> int:
         steps=args.steps,
         progress=not args.no_progress,
         threads=args.threads,
+        device=args.device,
     )
     out = bench.run()
     print(f"runs stored in {out}")

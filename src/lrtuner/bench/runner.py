@@ -139,6 +139,33 @@ def warm_up() -> None:
         opt.zero_grad()
 
 
+def resolve_device(spec: str) -> torch.device:
+    """``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise ValueError(f"Invalid device: {spec!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"Invalid device: {spec!r} (CUDA is not available)")
+    return device
+
+
+def move_data(data: Any, device: torch.device) -> Any:
+    """A task's data dataclass with every tensor (also inside dicts) moved to ``device``."""
+    if device.type == "cpu" or not dataclasses.is_dataclass(data):
+        return data
+    changes = {}
+    for f in dataclasses.fields(data):
+        value = getattr(data, f.name)
+        if isinstance(value, torch.Tensor):
+            changes[f.name] = value.to(device)
+        elif isinstance(value, dict) and all(isinstance(v, torch.Tensor) for v in value.values()):
+            changes[f.name] = {k: v.to(device) for k, v in value.items()}
+    return dataclasses.replace(data, **changes)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -179,6 +206,7 @@ def train_one(
     profile: str,
     peak_lr: float | None = None,
     on_step: Callable[[int], None] | None = None,
+    device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
     """Train one model with one method for ``budget.steps`` steps and return its run record.
 
@@ -186,8 +214,10 @@ def train_one(
     the error; ``DIVERGENCE_STREAK`` non-finite losses in a row or a non-finite metric give
     ``status="diverged"``. Both are results.
     """
+    device = torch.device(device)
     result: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
+        "device": str(device),
         "task": task.name,
         "method": method,
         "seed": seed,
@@ -200,7 +230,7 @@ def train_one(
     }
     try:
         with PeakMemory() as mem:
-            _train(task, method, data, budget, seed, profile, peak_lr, result, on_step)
+            _train(task, method, data, budget, seed, profile, peak_lr, result, on_step, device)
     except MethodUnavailableError as exc:
         result.update(status="failed", error=str(exc))
     except Exception as exc:
@@ -230,10 +260,13 @@ def _train(
     peak_lr: float | None,
     result: dict[str, Any],
     on_step: Callable[[int], None] | None,
+    device: torch.device,
 ) -> None:
     seed_everything(seed)
-    model = task.build_model(data)
+    model = task.build_model(data).to(device)
     model.train()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile)
     t_setup = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # peers print banners and range-test news
@@ -336,7 +369,14 @@ def _train(
             "train_s": setup_s + loop_s,
             "eval_s": eval_s,
         },
-        memory={"optimizer_state_mb": round(_tensor_mb(run.optimizer.state_dict()["state"]), 2)},
+        memory={
+            "optimizer_state_mb": round(_tensor_mb(run.optimizer.state_dict()["state"]), 2),
+            **(
+                {"cuda_peak_mb": round(torch.cuda.max_memory_allocated(device) / 2**20, 1)}
+                if device.type == "cuda"
+                else {}
+            ),
+        },
         method_info=run.info,
         tuner_stats=run.stats(),
     )
@@ -445,6 +485,7 @@ class Benchmark:
         steps: int | None = None,
         progress: bool = True,
         threads: int = 1,
+        device: str = "cpu",
     ) -> None:
         if threads <= 0:
             raise ValueError(f"Invalid threads: {threads}")
@@ -461,6 +502,7 @@ class Benchmark:
         self.steps = steps
         self.progress = progress
         self.threads = threads
+        self.device = resolve_device(device)
         self._bar: Any = None
 
     # -- planning
@@ -488,6 +530,7 @@ class Benchmark:
             "seeds": self.seeds,
             "steps_override": self.steps,
             "threads": self.threads,
+            "device": str(self.device),
             "tasks": {
                 t.name: {**t.config(), "budget": self.budget(t).to_dict()} for t in self.tasks
             },
@@ -529,7 +572,9 @@ class Benchmark:
         if self._bar is not None:
             self._bar.set_description(f"{task.name} {method} s{seed}")
         on_step = self._bar.update if self._bar is not None else None
-        result = train_one(task, method, data, budget, seed, self.profile, peak_lr, on_step)
+        result = train_one(
+            task, method, data, budget, seed, self.profile, peak_lr, on_step, self.device
+        )
         save_run(path, result)
         return result
 
@@ -554,7 +599,7 @@ class Benchmark:
 
     def _run_task(self, task: Task) -> None:
         budget = self.budget(task)
-        data = task.load(budget, self.data_dir)
+        data = move_data(task.load(budget, self.data_dir), self.device)
         root = self.out / "runs" / task.name
         grid = {
             (lr, seed): self._run(
