@@ -29,7 +29,8 @@ from . import distributed as dist_utils
 def scaler_found_inf(grad_scaler: Any, optimizer: torch.optim.Optimizer) -> bool:
     """Unscale ``optimizer``'s gradients if needed; True if the scaler skips this step.
 
-    ``optimizer`` is the object the loop passes to ``scaler.unscale_`` (the tuner). After this
+    ``optimizer`` is the tuner; the loop may have called ``scaler.unscale_`` on it or on the
+    optimizer it wraps (both are recognised, so gradients are never unscaled twice). After this
     call the scaler's stage for it is "stepped": a following ``scaler.step(tuner)`` raises, as
     it would after a real ``scaler.step``, and ``scaler.update()`` works as usual.
     """
@@ -41,7 +42,16 @@ def scaler_found_inf(grad_scaler: Any, optimizer: torch.optim.Optimizer) -> bool
         )
     if not grad_scaler.is_enabled():
         return False
-    state = grad_scaler._per_optimizer_states[id(optimizer)]
+    states = grad_scaler._per_optimizer_states
+    inner = getattr(optimizer, "optimizer", None)  # the optimizer an LRTuner wraps
+    if (
+        inner is not None
+        and id(inner) in states
+        and states[id(inner)]["stage"] is not OptState.READY
+    ):
+        state = states[id(inner)]  # the loop called scaler.unscale_(wrapped): don't unscale twice
+    else:
+        state = states[id(optimizer)]
     if state["stage"] is OptState.STEPPED:
         raise ValueError(
             "Invalid grad_scaler: scaler.step() was already called since the last update(); "

@@ -20,8 +20,9 @@ What the tuner relies on (see ``docs/distributed.md``):
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Sequence
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 import torch
 import torch.distributed as dist
@@ -124,12 +125,20 @@ def local_tensor(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def _loaded_fsdp() -> ModuleType | None:
+    """``torch.distributed.fsdp`` if the program imported it (FSDP in use), else ``None``.
+
+    Importing it takes seconds; a model that is sharded has already paid that.
+    """
+    return sys.modules.get("torch.distributed.fsdp")
+
+
 def fsdp_modules(modules: Sequence[torch.nn.Module]) -> list[torch.nn.Module]:
     """Every FSDP2 (``fully_shard``) module inside ``modules``."""
-    try:
-        from torch.distributed.fsdp import FSDPModule
-    except ImportError:  # torch builds without distributed support
+    fsdp = _loaded_fsdp()
+    if fsdp is None:
         return []
+    FSDPModule = fsdp.FSDPModule
     found: list[torch.nn.Module] = []
     for module in modules:
         for sub in module.modules():
@@ -152,10 +161,10 @@ def reshard(modules: Sequence[torch.nn.Module]) -> None:
 
 def check_supported(params: Sequence[torch.Tensor], modules: Sequence[torch.nn.Module]) -> None:
     """Raise ``ValueError`` for sharding set-ups the tuner cannot probe correctly."""
-    try:
-        from torch.distributed.fsdp import FullyShardedDataParallel
-    except ImportError:
+    fsdp = _loaded_fsdp()
+    if fsdp is None:
         return
+    FullyShardedDataParallel = fsdp.FullyShardedDataParallel
     if any(type(p).__name__ == "FlatParameter" for p in params) or any(
         isinstance(sub, FullyShardedDataParallel) for m in modules for sub in m.modules()
     ):

@@ -221,7 +221,7 @@ def amp_scenario() -> dict[str, Any]:
         recompute_every=RECOMPUTE_EVERY,
         explore_steps=100,
         superbatch=SUPERBATCH,
-        adaptive_superbatch=False,
+        adaptive_superbatch=True,  # rounds of 4 then 8 batches, stop decided on reduced sums
     )
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
     scales = []

@@ -191,3 +191,25 @@ def test_grad_scaler_misuse_is_a_clear_error():
     scaler.step(tuner)
     with pytest.raises(ValueError, match="already called"):
         scaler_found_inf(scaler, tuner)
+
+
+@pytest.mark.parametrize("unscaled_first", [None, "tuner", "wrapped"])
+def test_grad_scaler_unscales_exactly_once(unscaled_first):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    x = torch.randn(8, 4)
+    model(x).pow(2).mean().backward()
+    expected = [p.detach() - 0.1 * p.grad for p in model.parameters()]
+    model.zero_grad()
+    base = torch.optim.SGD(model.parameters(), lr=0.1)
+    tuner = LRTuner(base, lambda b: b, [1, 2], recompute_every=100)
+    scaler = torch.amp.GradScaler("cpu", init_scale=64.0)
+    loss = model(x).pow(2).mean()
+    scaler.scale(loss).backward()
+    if unscaled_first is not None:
+        scaler.unscale_(tuner if unscaled_first == "tuner" else base)
+    tuner.step(loss=loss, grad_scaler=scaler)
+    scaler.update()
+    for p, e in zip(model.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.detach(), e)
+    assert tuner.stats.optimizer_steps == 1 and tuner.stats.skipped_steps == 0
