@@ -74,7 +74,7 @@ def build(
     num_tweets: int = 48,
     max_length: int = 32,
     batch_size: int = 8,
-    max_steps: int = 30,
+    max_steps: int = 20,
     lr: float = 1e-5,
     save_steps: int = 0,
     report_to: str = "none",
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> Any:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", default="lrtuner-hf-out")
     parser.add_argument("--num-tweets", type=int, default=48)
-    parser.add_argument("--max-steps", type=int, default=30)
+    parser.add_argument("--max-steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-5, help="seed learning rate")
     parser.add_argument("--report-to", default="none", help="e.g. tensorboard")

@@ -1,13 +1,21 @@
-"""Load the ``examples/`` scripts as modules, and skip when optional data is missing."""
+"""Load the ``examples/`` scripts as modules, and skip when optional data is missing.
+
+Importing this module also puts Hugging Face libraries offline: tests never download.
+(Not a conftest.py: the core tests import helpers from ``tests/conftest.py`` as ``conftest``.)
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
