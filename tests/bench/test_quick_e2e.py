@@ -28,7 +28,7 @@ def results(tmp_path_factory):
         "--profile",
         "quick",
         "--steps",
-        "150",
+        "100",
         "--out",
         str(out),
         "--no-progress",
@@ -39,7 +39,7 @@ def results(tmp_path_factory):
 
 def test_runs_and_profile_are_stored(results):
     profile = json.loads((results / "profile-quick.json").read_text())
-    assert profile["tasks"]["digits-mlp"]["budget"]["steps"] == 150
+    assert profile["tasks"]["digits-mlp"]["budget"]["steps"] == 100
     assert set(profile["methods"]) == {"baseline", "lrtuner", "knee"}
     runs = results / "runs" / "digits-mlp"
     assert len(list((runs / "baseline-grid").glob("lr*_seed0.json"))) == 3
@@ -88,7 +88,7 @@ def test_rerun_reuses_stored_runs(results):
         "--profile",
         "quick",
         "--steps",
-        "150",
+        "100",
         "--out",
         str(results),
         "--no-progress",

@@ -90,3 +90,18 @@ def test_peers_run_a_few_steps(digits, method):
     assert result["status"] in ("ok", "diverged"), result.get("error")
     if method == "lr-range-test":
         assert result["extra_train_steps"] == result["method_info"]["range_test_steps"] > 0
+
+
+def test_device_resolution_and_data_moves():
+    import torch
+
+    assert runner.resolve_device("cpu").type == "cpu"
+    assert runner.resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="device"):
+        runner.resolve_device("not-a-device")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device"):
+            runner.resolve_device("cuda")
+    task = get_task("digits-mlp")
+    data = task.load(task.budget("quick"))
+    assert runner.move_data(data, torch.device("cpu")) is data

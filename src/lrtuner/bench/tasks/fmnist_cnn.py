@@ -85,7 +85,7 @@ class FashionMnistCNN(Task):
     baseline_schedule_name = "step"
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=60, batch_size=64, num_evals=3, train_size=6000, test_size=1000),
-        "standard": Budget(steps=250, batch_size=64, num_evals=5, train_size=16000, test_size=2000),
+        "standard": Budget(steps=200, batch_size=64, num_evals=4, train_size=12800, test_size=2000),
         "full": Budget(
             steps=9400, batch_size=128, num_evals=20, grid_seeds=None, model_scale="large"
         ),

@@ -80,7 +80,7 @@ class TweetsMiniLM(Task):
     baseline_schedule_name = "linear"
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=20, batch_size=8, num_evals=2, train_size=2000, test_size=200),
-        "standard": Budget(steps=60, batch_size=8, num_evals=2, train_size=8000, test_size=300),
+        "standard": Budget(steps=40, batch_size=8, num_evals=2, train_size=8000, test_size=250),
         "full": Budget(steps=3000, batch_size=32, num_evals=15, grid_seeds=None),
     }
 
