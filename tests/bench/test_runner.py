@@ -105,3 +105,21 @@ def test_device_resolution_and_data_moves():
     task = get_task("digits-mlp")
     data = task.load(task.budget("quick"))
     assert runner.move_data(data, torch.device("cpu")) is data
+
+
+def test_seed_lr_scale_suffix():
+    entry, scale = methods.resolve_method("lrtuner@0.01")
+    assert entry.name == "lrtuner" and scale == 0.01
+    assert methods.parse_methods("baseline,lrtuner@10,all")[:2] == ["baseline", "lrtuner@10"]
+    for bad in ("knee@0.1", "lrtuner@-1", "lrtuner@x", "lrtuner@"):
+        with pytest.raises(ValueError, match="method"):
+            methods.resolve_method(bad)
+
+
+def test_scaled_seed_lr_reaches_the_optimizer(digits):
+    task, budget, data = digits
+    pytest.importorskip("schedulefree")
+    result = runner.train_one(task, "schedulefree@0.1", data, budget, seed=0, profile="quick")
+    assert result["status"] == "ok", result.get("error")
+    assert result["config"]["method"]["seed_lr"] == pytest.approx(task.seed_lr * 0.1)
+    assert result["final_lr"] == pytest.approx(task.seed_lr * 0.1)

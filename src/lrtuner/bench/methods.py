@@ -25,6 +25,8 @@ Configurations (the same for every task; fractions are of the run's step budget)
   count as spent.
 
 Every method uses the task's weight decay and its optimizer family (``task.family``).
+``lrtuner@0.01`` (or ``schedulefree@10``) starts from the seed LR times the scale, to measure
+robustness to the seed LR across orders of magnitude.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ class MethodContext:
     #: peak LR of the tuned baseline (or the grid value for a grid run); ``None`` if unknown.
     peak_lr: float | None = None
     profile: str = "quick"
+    #: multiplies the task's seed LR (``lrtuner@0.01``: robustness to a bad seed LR).
+    seed_lr_scale: float = 1.0
+
+    @property
+    def seed_lr(self) -> float:
+        return self.task.seed_lr * self.seed_lr_scale
 
     @property
     def total_steps(self) -> int:
@@ -223,7 +231,7 @@ def make_lrtuner(ctx: MethodContext) -> MethodRun:
         from lrtuner import LRTuner
     except ImportError as exc:
         raise MethodUnavailableError(f"lrtuner.LRTuner cannot be imported: {exc}") from exc
-    base = ctx.task.make_optimizer(ctx.model.parameters(), ctx.task.seed_lr)
+    base = ctx.task.make_optimizer(ctx.model.parameters(), ctx.seed_lr)
     options = LRTUNER_OPTIONS.get(ctx.profile, {})
     tuner = LRTuner(
         base,
@@ -234,7 +242,7 @@ def make_lrtuner(ctx: MethodContext) -> MethodRun:
         seed=ctx.seed,
         **options,
     )
-    info = {"seed_lr": ctx.task.seed_lr, "options": options}
+    info = {"seed_lr": ctx.seed_lr, "options": options}
     return TunerRun(ctx.model, tuner, info=info, handles_nonfinite=True)
 
 
@@ -325,7 +333,7 @@ class ScheduleFreeRun(MethodRun):
 def make_schedulefree(ctx: MethodContext) -> MethodRun:
     sf = _import("schedulefree", "schedulefree")
     warmup = round(SCHEDULEFREE_WARMUP * ctx.total_steps)
-    params, wd, lr = trainable(ctx.model), ctx.task.weight_decay, ctx.task.seed_lr
+    params, wd, lr = trainable(ctx.model), ctx.task.weight_decay, ctx.seed_lr
     if ctx.task.family == "sgd":
         opt = sf.SGDScheduleFree(params, lr=lr, momentum=0.9, weight_decay=wd, warmup_steps=warmup)
     else:
@@ -462,15 +470,48 @@ METHODS: dict[str, Method] = {
 }
 
 
-def parse_methods(spec: str) -> list[str]:
-    """``"all"`` or a comma list of registry names; ``ValueError`` naming ``method`` otherwise."""
-    names = [s.strip() for s in spec.split(",") if s.strip()]
-    if names == ["all"]:
-        return list(METHODS)
-    unknown = [n for n in names if n not in METHODS]
-    if unknown or not names:
+#: methods that start from the task's seed LR, and so accept a ``@scale`` suffix.
+SEED_LR_METHODS = ("lrtuner", "schedulefree")
+
+
+def resolve_method(spec: str) -> tuple[Method, float]:
+    """``"lrtuner"`` -> (entry, 1.0); ``"lrtuner@0.01"`` -> (entry, 0.01): seed LR x 0.01.
+
+    ``ValueError`` naming ``method`` for unknown names, a bad scale, or a scale on a method
+    that does not start from the seed LR.
+    """
+    name, at, scale_text = spec.partition("@")
+    if name not in METHODS:
+        raise ValueError(f"Invalid method: {spec!r} (choose from all, {', '.join(METHODS)})")
+    if not at:
+        return METHODS[name], 1.0
+    if name not in SEED_LR_METHODS:
         raise ValueError(
-            f"Invalid method: {', '.join(unknown) or spec!r} "
-            f"(choose from all, {', '.join(METHODS)})"
+            f"Invalid method: {spec!r} (a @scale of the seed LR applies to "
+            f"{', '.join(SEED_LR_METHODS)} only)"
         )
-    return list(dict.fromkeys(names))
+    try:
+        scale = float(scale_text)
+    except ValueError:
+        scale = math.nan
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"Invalid method: {spec!r} (the seed-LR scale must be a positive number)")
+    return METHODS[name], scale
+
+
+def parse_methods(spec: str) -> list[str]:
+    """``"all"`` or a comma list of method specs (``name`` or ``name@scale``).
+
+    ``ValueError`` naming ``method`` otherwise.
+    """
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise ValueError(f"Invalid method: {spec!r} (choose from all, {', '.join(METHODS)})")
+    out: list[str] = []
+    for name in names:
+        if name == "all":
+            out.extend(METHODS)
+        else:
+            resolve_method(name)
+            out.append(name)
+    return list(dict.fromkeys(out))

@@ -76,7 +76,11 @@ def summarize(task: TaskResults) -> list[dict[str, Any]]:
     base_ok = [r for r in baseline if targets.is_ok(r)]
     base_steps = _mean([r["config"]["budget"]["steps"] for r in baseline]) if baseline else math.nan
     base_loop = _mean([r["wall_clock"]["loop_s"] for r in base_ok]) if base_ok else math.nan
-    first = ("baseline", "lrtuner")
+    scaled = sorted(
+        (m for m in task.methods if m.startswith("lrtuner@")),
+        key=lambda m: float(m.partition("@")[2]),
+    )
+    first = ("baseline", "lrtuner", *scaled)
     order = [*first, *sorted(m for m in task.methods if m not in first)]
     rows = []
     for method in [m for m in order if m in task.methods]:

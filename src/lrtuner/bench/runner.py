@@ -37,11 +37,11 @@ import torch
 from . import targets
 from .methods import (
     LRTUNER_OPTIONS,
-    METHODS,
     MethodContext,
     MethodRun,
     MethodUnavailableError,
     parse_methods,
+    resolve_method,
 )
 from .tasks import Task, get_task
 from .tasks.base import Budget, forever
@@ -182,6 +182,7 @@ def run_config(
     task: Task, method: str, budget: Budget, profile: str, seed: int, peak_lr: float | None
 ) -> dict[str, Any]:
     """The config stored with a run; a stored run is reused only when this matches."""
+    entry, scale = resolve_method(method)
     return {
         "task": task.config(),
         "budget": budget.to_dict(),
@@ -189,10 +190,11 @@ def run_config(
         "seed": seed,
         "method": {
             "name": method,
-            "description": METHODS[method].description,
-            "peak_lr": peak_lr if METHODS[method].needs_peak else None,
-            "seed_lr": task.seed_lr,
-            "options": LRTUNER_OPTIONS.get(profile, {}) if method == "lrtuner" else {},
+            "description": entry.description,
+            "peak_lr": peak_lr if entry.needs_peak else None,
+            "seed_lr": task.seed_lr * scale,
+            "seed_lr_scale": scale,
+            "options": LRTUNER_OPTIONS.get(profile, {}) if entry.name == "lrtuner" else {},
         },
     }
 
@@ -267,10 +269,11 @@ def _train(
     model.train()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile)
+    entry, scale = resolve_method(method)
+    ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile, scale)
     t_setup = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # peers print banners and range-test news
-        run: MethodRun = METHODS[method].factory(ctx)
+        run: MethodRun = entry.factory(ctx)
     setup_s = time.perf_counter() - t_setup
 
     total = budget.steps
@@ -536,8 +539,9 @@ class Benchmark:
             },
             "methods": {
                 name: {
-                    "description": METHODS[name].description,
-                    "needs_tuned_peak": METHODS[name].needs_peak,
+                    "description": resolve_method(name)[0].description,
+                    "needs_tuned_peak": resolve_method(name)[0].needs_peak,
+                    "seed_lr_scale": resolve_method(name)[1],
                 }
                 for name in ["baseline", *self.methods]
             },
@@ -631,7 +635,7 @@ class Benchmark:
         for method in self.methods:
             for seed in self.seeds:
                 path = root / method / f"seed{seed}.json"
-                peak = best_lr if METHODS[method].needs_peak else None
+                peak = best_lr if resolve_method(method)[0].needs_peak else None
                 runs[(method, seed)] = (path, self._run(path, task, method, data, seed, peak))
         for path, result in runs.values():
             result["target"] = targets.time_to_target(result, target, task.higher_is_better)
