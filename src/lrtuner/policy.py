@@ -98,6 +98,7 @@ class PolicyState:
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
     decrease_streak: int = 0
+    last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     window_losses: list[float] = field(default_factory=list)
 

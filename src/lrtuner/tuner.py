@@ -33,6 +33,7 @@ STATE_VERSION = 1
 FORWARDS_PER_STEP = 3.0
 MIN_RECOMPUTE_EVERY = 10
 DEFAULT_RECOMPUTE_CAP = 1000
+EXPLORE_RECOMPUTE_CAP = 50
 
 
 def _positive(name: str, value: float | None, allow_none: bool = True) -> None:
@@ -102,7 +103,8 @@ class LRTuner(torch.optim.Optimizer):
             propose a decrease while the loss has stopped dropping measurably.
         recompute_every: steps between decisions. Default (``None``): sized after each fit so
             probes cost about ``probe_budget`` of training (a step counted as 3 forward passes),
-            between 10 and ``total_steps // 20`` (or 1000).
+            between 10 and a cap that guarantees at least 8 decisions in explore
+            (``explore_steps // 8``) and 10 over the run (``total_steps // 10``).
         superbatch: most minibatches per loss estimate (paper: 100).
         adaptive_superbatch: stop drawing minibatches once more of them cannot move the
             decision by more than ``fit_tolerance * lr`` (see :func:`probe.decision_is_resolved`).
@@ -325,12 +327,20 @@ class LRTuner(torch.optim.Optimizer):
                 group["lr"] = value
 
     def _recompute_cap(self, initial: bool = False) -> int:
-        cap = (
-            max(MIN_RECOMPUTE_EVERY, self.total_steps // 20)
-            if self.total_steps
-            else DEFAULT_RECOMPUTE_CAP
-        )
-        return min(cap, 50) if initial and self.total_steps is None else cap
+        """Longest interval between decisions.
+
+        Explore: ``explore_steps // 8`` (at least 8 chances to raise the LR), or 50 when the
+        explore length is open. Exploit: ``total_steps // 10`` (at least 10 chances to anneal),
+        or 1000 when the run length is unknown.
+        """
+        explore = self.policy.state.explore_steps
+        if self.phase == "explore" or initial:
+            if explore is None:
+                return EXPLORE_RECOMPUTE_CAP
+            return max(MIN_RECOMPUTE_EVERY, explore // 8)
+        if self.total_steps:
+            return max(MIN_RECOMPUTE_EVERY, self.total_steps // 10)
+        return DEFAULT_RECOMPUTE_CAP
 
     def _next_interval(self, forward_passes: int) -> int:
         if self.fixed_recompute_every is not None:
@@ -371,7 +381,9 @@ class LRTuner(torch.optim.Optimizer):
 
         ``loss`` (or the value ``closure`` returns) is the training loss of this step; it feeds
         the loss-drop-rate tracking. A non-finite loss skips the wrapped step (the gradients
-        would corrupt the parameters), rolls back a pending change, and is recorded.
+        would corrupt the parameters), rolls back a pending change, and is recorded. So do
+        non-finite gradients (NaN/inf in any ``.grad``, or a gradient norm that overflows),
+        checked with one fused reduction per device before the wrapped step.
 
         ``grad_scaler``: call ``tuner.step(loss=loss, grad_scaler=scaler)`` in place of
         ``scaler.step(tuner)``; a step the scaler skips for inf/NaN gradients is then neither
@@ -396,6 +408,9 @@ class LRTuner(torch.optim.Optimizer):
                 reason="GradScaler found inf/NaN gradients; step not applied, not probed",
             )
             return loss
+        if not self._grads_finite():
+            self._on_nonfinite_grads()
+            return loss
 
         self._steps_since_decision += 1
         if self._steps_since_decision < self.recompute_every:
@@ -415,6 +430,28 @@ class LRTuner(torch.optim.Optimizer):
             self._roll_back(f"training loss is {value}; change undone")
             return
         self._record(decision="skipped", reason=f"training loss is {value}; step not applied")
+
+    def _grads_finite(self) -> bool:
+        """True if every gradient is finite on every rank (one norm per device and dtype)."""
+        groups: dict[tuple[torch.device, torch.dtype], list[torch.Tensor]] = {}
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    g = dist_utils.local_tensor(p.grad)
+                    g = g.coalesce().values() if g.is_sparse else g
+                    groups.setdefault((g.device, g.dtype), []).append(g)
+        finite = all(
+            bool(torch.stack(torch._foreach_norm(grads)).isfinite().all())
+            for grads in groups.values()
+        )
+        return dist_utils.all_true(finite)
+
+    def _on_nonfinite_grads(self) -> None:
+        self.stats.skipped_steps += 1
+        if self._snapshot is not None and self.policy.rollback_enabled:
+            self._roll_back("gradients are not finite; change undone")
+            return
+        self._record(decision="skipped", reason="gradients are not finite; step not applied")
 
     def _roll_back(self, reason: str) -> None:
         assert self._snapshot is not None
@@ -448,6 +485,7 @@ class LRTuner(torch.optim.Optimizer):
             self._snapshot = None
 
         if self.policy.update_phase(self.stats.optimizer_steps):
+            self.recompute_every = self._next_interval(self.policy.state.last_fit_forwards)
             self._record(decision="skipped", reason="explore phase ended", **rate_fields)
         due, why = self.policy.fit_due(rate)
         if not due:
@@ -618,6 +656,7 @@ class LRTuner(torch.optim.Optimizer):
             "lr_before": lr,
             **rate_fields,
         }
+        self.policy.state.last_fit_forwards = int(fit["forwards"])
         self.recompute_every = self._next_interval(fit["forwards"])
         if not np.all(np.isfinite(coeffs)) or not all(math.isfinite(x) for x in fit["losses"]):
             self._record(decision="rejected", reason="probe loss is not finite", **common)
@@ -674,10 +713,17 @@ class LRTuner(torch.optim.Optimizer):
         """Restore the wrapped optimizer and the tuner.
 
         A plain optimizer state_dict (no ``"lrtuner"`` entry) loads the wrapped optimizer and
-        keeps a fresh tuner, with a warning. A checkpoint of another optimizer class or number
-        of param groups raises ``ValueError`` before anything is changed.
+        keeps a fresh tuner, with a warning. A checkpoint of another optimizer class (for a
+        plain one: param groups with hyperparameters this optimizer does not have), another
+        number of param groups, another tuner state version, an ``"lrtuner"`` entry missing a
+        key or malformed, or a rollback snapshot that does not match this model's parameters
+        and buffers raises ``ValueError`` before anything is changed.
         """
-        if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
+        if (
+            not isinstance(state_dict, dict)
+            or not isinstance(state_dict.get("param_groups"), list)
+            or "state" not in state_dict
+        ):
             raise ValueError("Invalid state_dict: not an optimizer state_dict")
         tuner_state = state_dict.get("lrtuner")
         n_groups = len(state_dict["param_groups"])
@@ -686,36 +732,106 @@ class LRTuner(torch.optim.Optimizer):
                 f"Invalid state_dict: it has {n_groups} param groups, "
                 f"the optimizer has {len(self.optimizer.param_groups)}"
             )
-        if tuner_state is not None:
-            cls_name = tuner_state.get("optimizer_class")
-            if cls_name != type(self.optimizer).__name__:
-                raise ValueError(
-                    f"Invalid state_dict: saved from a {cls_name}, "
-                    f"this tuner wraps a {type(self.optimizer).__name__}"
-                )
-            version = tuner_state.get("version")
-            if version != STATE_VERSION:
-                raise ValueError(f"Invalid state_dict: tuner state version {version!r}")
-            policy_state = PolicyState.from_dict(tuner_state["policy"])
+        if tuner_state is None:
+            self._check_plain_param_groups(state_dict["param_groups"])
+            restored = None
+        else:
+            restored = self._parse_tuner_state(tuner_state)  # validates; changes nothing
         self.optimizer.load_state_dict(
             {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
         )
-        if tuner_state is None:
+        if restored is None:
             warnings.warn(
                 "LRTuner.load_state_dict: no 'lrtuner' entry (a plain optimizer checkpoint?); "
                 "the wrapped optimizer was loaded, the tuner starts afresh",
                 stacklevel=2,
             )
             return
-        self.policy.state = policy_state
-        self.stats = TunerStats(**tuner_state["stats"])
-        self.history = [DecisionRecord.from_dict(r) for r in tuner_state["history"]]
-        self.cursor.load_state_dict(tuner_state["cursor"])
-        self.recompute_every = int(tuner_state["recompute_every"])
-        self._steps_since_decision = int(tuner_state["steps_since_decision"])
+        (
+            self.policy.state,
+            self.stats,
+            self.history,
+            cursor_state,
+            self.recompute_every,
+            self._steps_since_decision,
+            self._snapshot,
+        ) = restored
+        self.cursor.load_state_dict(cursor_state)
+
+    _TUNER_KEYS = (
+        "version",
+        "optimizer_class",
+        "policy",
+        "stats",
+        "history",
+        "cursor",
+        "recompute_every",
+        "steps_since_decision",
+    )
+
+    def _parse_tuner_state(self, tuner_state: Any) -> tuple:
+        """Check and decode an ``"lrtuner"`` entry without changing anything."""
+        if not isinstance(tuner_state, dict):
+            raise ValueError(f"Invalid state_dict: 'lrtuner' entry is a {type(tuner_state)}")
+        cls_name = tuner_state.get("optimizer_class")
+        if cls_name != type(self.optimizer).__name__:
+            raise ValueError(
+                f"Invalid state_dict: saved from a {cls_name}, "
+                f"this tuner wraps a {type(self.optimizer).__name__}"
+            )
+        version = tuner_state.get("version")
+        if version != STATE_VERSION:
+            raise ValueError(f"Invalid state_dict: tuner state version {version!r}")
+        missing = [k for k in self._TUNER_KEYS if k not in tuner_state]
+        if missing:
+            raise ValueError(
+                f"Invalid state_dict: the 'lrtuner' entry lacks {missing} "
+                "(saved by another version of lrtuner?)"
+            )
+        try:
+            policy_state = PolicyState.from_dict(tuner_state["policy"])
+            stats = TunerStats(**tuner_state["stats"])
+            history = [DecisionRecord.from_dict(r) for r in tuner_state["history"]]
+            cursor = {k: int(tuner_state["cursor"][k]) for k in ("seed", "epoch", "index")}
+            recompute_every = int(tuner_state["recompute_every"])
+            steps_since = int(tuner_state["steps_since_decision"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"Invalid state_dict: malformed 'lrtuner' entry ({exc!r})") from exc
         snap = tuner_state.get("snapshot")
-        self._snapshot = (
-            TrainingSnapshot.from_dict(clone_tree(snap, self.snapshot_device))
-            if snap is not None
-            else None
-        )
+        snapshot = None
+        if snap is not None:
+            self._check_snapshot(snap)
+            snapshot = TrainingSnapshot.from_dict(clone_tree(snap, self.snapshot_device))
+        return policy_state, stats, history, cursor, recompute_every, steps_since, snapshot
+
+    def _check_snapshot(self, snap: Any) -> None:
+        """The saved rollback snapshot must match this model's parameters and buffers."""
+        keys = {"params", "optimizer_state", "buffers", "step"}
+        ok = isinstance(snap, dict) and keys <= set(snap)
+        if ok:
+            pairs = ((snap["params"], self._params()), (snap["buffers"], self._buffers()))
+            for saved, live in pairs:
+                ok = ok and isinstance(saved, (list, tuple)) and len(saved) == len(live)
+                ok = ok and all(
+                    isinstance(a, torch.Tensor) and a.shape == b.shape
+                    for a, b in zip(saved, live, strict=False)
+                )
+        if not ok:
+            raise ValueError(
+                "Invalid state_dict: the rollback snapshot does not match this model's "
+                "parameters and buffers (another model, or a tuner built without model=?)"
+            )
+
+    def _check_plain_param_groups(self, groups: list[Any]) -> None:
+        """A plain optimizer checkpoint must not come from another optimizer class."""
+        known = set(self.optimizer.defaults) | {k for g in self.optimizer.param_groups for k in g}
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict):
+                raise ValueError(f"Invalid state_dict: param_groups[{i}] is not a dict")
+            unknown = sorted(set(group) - known - {"params"})
+            if unknown:
+                raise ValueError(
+                    f"Invalid state_dict: param_groups[{i}] has hyperparameters {unknown} that "
+                    f"{type(self.optimizer).__name__} does not have (saved from another "
+                    "optimizer class?)"
+                )
