@@ -24,7 +24,11 @@ def _build_parser() -> argparse.ArgumentParser:
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     run = bench_sub.add_parser("run", help="train tasks x methods x seeds and store the runs")
     run.add_argument("--task", default="digits-mlp", help="task name(s), comma-separated")
-    run.add_argument("--method", default="all", help="method name(s), comma-separated, or all")
+    run.add_argument(
+        "--method",
+        default="all",
+        help="method name(s), comma-separated, or all; lrtuner@0.01 scales the seed LR",
+    )
     run.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     run.add_argument("--profile", default="quick", help="quick | standard | full")
     run.add_argument("--out", default=None, help="output folder (default bench-results/PROFILE)")

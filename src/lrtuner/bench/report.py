@@ -137,7 +137,17 @@ def _describe_lr(method: str, runs: list[dict[str, Any]]) -> str:
         lrs = [r["method_info"]["suggested_lr"] for r in runs if r.get("method_info")]
         return f"found {_mean(lrs):.3g}" if lrs else ""
     finals = [r["final_lr"] for r in runs if r.get("final_lr") is not None]
-    return f"final {_mean(finals):.3g}" if finals else ""
+    peaks = [
+        max(v for v in r["curves"]["step"]["lr"] if v is not None and math.isfinite(v))
+        for r in runs
+        if r.get("curves", {}).get("step", {}).get("lr")
+    ]
+    parts = []
+    if peaks:
+        parts.append(f"max {_mean(peaks):.3g}")
+    if finals:
+        parts.append(f"final {_mean(finals):.3g}")
+    return ", ".join(parts)
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
