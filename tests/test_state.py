@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import BNDropoutNet, make_batches
+from digits_testbed import BNDropoutNet, make_batches
 
 from lrtuner import LRTuner
 

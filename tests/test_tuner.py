@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import BNDropoutNet, accuracy, make_batches
+from digits_testbed import BNDropoutNet, accuracy, make_batches
 
 from lrtuner import LRTuner
 from lrtuner.policy import TunerPolicy, window_drop_rate
@@ -36,6 +36,15 @@ def _train(model, opt_factory, digits, *, epochs, lr, tuner_kwargs=None, seed=0,
             loss.backward()
             opt.step(loss=loss) if tuner_kwargs is not None else opt.step()
     return opt
+
+
+def _loss_rising(record) -> bool:
+    """The one case where explore may lower the LR: the training loss measurably rises."""
+    return (
+        "loss is rising" in record.reason
+        and record.drop_rate is not None
+        and record.drop_rate < -2 * record.drop_rate_stderr
+    )
 
 
 def sgd_momentum(params, lr):
@@ -94,7 +103,7 @@ def test_every_optimizer_runs_and_follows_the_policy(name, digits):
     assert tuner.lr != lr
     for r in tuner.history:
         if r.decision == "accepted" and r.phase == "explore":
-            assert r.lr_after > r.lr_before
+            assert r.lr_after > r.lr_before or _loss_rising(r)
         if r.decision == "accepted" and r.phase == "exploit":
             assert r.lr_after < r.lr_before
     assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
@@ -109,7 +118,7 @@ def test_explore_only_raises_exploit_only_lowers_after_saturation(digits):
     lowered = False
     for r in tuner.history:
         if r.phase == "explore" and r.decision == "accepted":
-            assert r.lr_after > r.lr_before
+            assert r.lr_after > r.lr_before or _loss_rising(r)
         if r.phase == "exploit" and r.decision == "accepted":
             assert r.lr_after < r.lr_before
             # saturated by the automatic rule: the window's drop is within its own noise

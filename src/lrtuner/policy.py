@@ -230,34 +230,32 @@ class TunerPolicy:
             return direction * cap, "capped to half the change that was rolled back"
         return eps, None
 
-    def judge(self, eps: float) -> tuple[bool, str]:
-        """Explore accepts only increases, exploit only decreases."""
+    def judge(self, eps: float, rate: DropRate | None = None) -> tuple[bool, str]:
+        """Explore accepts only increases, exploit only decreases.
+
+        One exception, beyond the paper: explore also accepts a decrease while the training
+        loss is measurably rising (:math:`\\rho < -z\\, s_\\rho`, :math:`z = 2`). A seed LR that
+        is too large would otherwise be locked in for the whole explore phase.
+        """
         if eps == 0.0:
             return False, "no change proposed"
         if self.state.phase == "explore":
-            return (
-                (True, "explore accepts an increase")
-                if eps > 0
-                else (
-                    False,
-                    "explore rejects a decrease",
-                )
-            )
-        return (
-            (True, "exploit accepts a decrease")
-            if eps < 0
-            else (
-                False,
-                "exploit rejects an increase",
-            )
-        )
+            if eps > 0:
+                return True, "explore accepts an increase"
+            if rate is not None and rate.rate < -ROLLBACK_Z * rate.stderr:
+                return True, "explore accepts a decrease: the training loss is rising"
+            return False, "explore rejects a decrease"
+        if eps < 0:
+            return True, "exploit accepts a decrease"
+        return False, "exploit rejects an increase"
 
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
 
-        A seed LR orders of magnitude too small then grows geometrically (x2, x4, x8, x16 per
-        decision) instead of by a fixed factor; the first proposal that lands inside the
-        range resets the growth.
+        The upper factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth
+        1, 2, 4, 8 (x2, x3, x5, x9 per decision for ``g = 2``), so a seed LR orders of
+        magnitude too small grows geometrically faster; the first proposal that lands inside
+        the range resets the growth.
         """
         s = self.state
         if s.phase != "explore":

@@ -671,7 +671,7 @@ class LRTuner(torch.optim.Optimizer):
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
         if self.policy.note_fit_direction(proposal.eps, rate, step):
             reason += "; explore ended (decreases proposed on a saturated loss)"
-        accepted, why = self.policy.judge(eps)
+        accepted, why = self.policy.judge(eps, rate)
         common["proposed_lr"] = proposed_lr
         if not accepted:
             self._record(decision="rejected", reason=f"{why}: {reason}", **common)

@@ -29,7 +29,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
-from conftest import BNDropoutNet, load_digits_tensors, make_batches  # noqa: E402
+from digits_testbed import BNDropoutNet, load_digits_tensors, make_batches  # noqa: E402
 
 from lrtuner import LRTuner  # noqa: E402
 

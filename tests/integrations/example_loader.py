@@ -1,7 +1,7 @@
 """Load the ``examples/`` scripts as modules, and skip when optional data is missing.
 
 Importing this module also puts Hugging Face libraries offline: tests never download.
-(Not a conftest.py: the core tests import helpers from ``tests/conftest.py`` as ``conftest``.)
+(Not a conftest.py: a second conftest module would shadow the shared one.)
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # tests/ for conftest
+sys.path.insert(0, os.path.dirname(HERE))  # tests/ for digits_testbed
 
-from conftest import BNDropoutNet, make_batches  # noqa: E402
+from digits_testbed import BNDropoutNet, make_batches  # noqa: E402
 
 from lrtuner import LRTuner  # noqa: E402
 from lrtuner.checkpoint import save_atomic  # noqa: E402
@@ -101,7 +101,7 @@ def main() -> None:
     if args.data is not None:
         xtr, ytr = torch.load(args.data)
     else:
-        from conftest import load_digits_tensors
+        from digits_testbed import load_digits_tensors
 
         xtr, ytr, _, _ = load_digits_tensors()
     train(args.out, args.steps, args.every, args.resume, xtr, ytr)

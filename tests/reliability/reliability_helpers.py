@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from conftest import BNDropoutNet, make_batches
+from digits_testbed import BNDropoutNet, make_batches
 
 from lrtuner import LRTuner
 from lrtuner.snapshot import clone_tree

@@ -108,7 +108,7 @@ class EmptyAfter:
 
 
 def _bad_batch_data(digits) -> list[Any]:
-    from conftest import make_batches
+    from digits_testbed import make_batches
 
     good, (x, y) = make_batches(digits[0][:128], digits[1][:128], 64, 1)
     y = y.clone()
@@ -196,7 +196,7 @@ def test_probe_fault_warns(digits):
 
 def test_probe_data_shorter_than_the_superbatch_wraps(digits):
     """Two batches for a superbatch of 6: the cursor wraps epochs, every decision is a fit."""
-    from conftest import make_batches
+    from digits_testbed import make_batches
 
     two = make_batches(digits[0][:128], digits[1][:128], 64, 1)
     run = build(digits, probe_data=two, superbatch=6, adaptive_superbatch=False)
@@ -210,7 +210,7 @@ def test_probe_data_shorter_than_the_superbatch_wraps(digits):
 
 def test_probe_data_that_runs_dry_mid_superbatch_then_recovers(digits):
     """The source empties while a superbatch is being drawn; state is the plain step's."""
-    from conftest import make_batches
+    from digits_testbed import make_batches
 
     # 3 batches, one pass: the first superbatch of 6 runs dry after 3
     data = EmptyAfter(make_batches(digits[0][:192], digits[1][:192], 64, 1), passes=1)
