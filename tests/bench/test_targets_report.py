@@ -114,3 +114,15 @@ def test_summarize_rows():
     table = report.markdown_table(task, report.summarize(task))
     assert "| lrtuner | 0.9400 ± 0.0141 |" in table
     assert "1/2 (diverged)" in table
+
+
+def test_mean_curve_aligns_points_when_range_tests_differ():
+    a = make_run("lr-range-test", 0, 0.9, [(50, 0.5), (100, 0.9)], extra=20)
+    b = make_run("lr-range-test", 1, 0.7, [(50, 0.3), (100, 0.7)], extra=40)
+    xs, ys = report._mean_curve([a, b], "metric")
+    assert xs == pytest.approx([80.0, 130.0])
+    assert ys == pytest.approx([0.4, 0.8])
+    assert report.method_color("baseline", ["baseline"]) == report.BASELINE_COLOR
+    assert report.method_color("dog", ["dog", "knee"]) != report.method_color(
+        "knee", ["dog", "knee"]
+    )

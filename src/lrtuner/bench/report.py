@@ -22,6 +22,29 @@ from . import targets
 
 BASELINE_COLOR = "tab:orange"
 LRTUNER_COLOR = "tab:blue"
+OTHER_COLORS = (
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+    "black",
+    "gold",
+    "navy",
+    "lime",
+)
+
+
+def method_color(method: str, names: Sequence[str]) -> str:
+    """Orange for the baseline, blue for LRTuner (as in the paper), distinct colours else."""
+    fixed = {"baseline": BASELINE_COLOR, "lrtuner": LRTUNER_COLOR}
+    if method in fixed:
+        return fixed[method]
+    rest = [m for m in names if m not in fixed]
+    return OTHER_COLORS[rest.index(method) % len(OTHER_COLORS)] if method in rest else "black"
 
 
 @dataclass
@@ -203,18 +226,25 @@ def markdown_table(task: TaskResults, rows: list[dict[str, Any]]) -> str:
 # --------------------------------------------------------------------------- figures
 
 
-def _mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    """Mean over seeds of an eval-point quantity, on the steps all runs share."""
-    per_step: dict[int, list[float]] = {}
-    for run in runs:
-        for point in run.get("curves", {}).get("eval", []):
-            value = point.get(key)
-            if value is not None and math.isfinite(value):
-                per_step.setdefault(
-                    int(point["step"]) + int(run.get("extra_train_steps", 0)), []
-                ).append(value)
-    steps = sorted(per_step)
-    return steps, [_mean(per_step[s]) for s in steps]
+def _mean_curve(runs: list[dict[str, Any]], key: str) -> tuple[list[float], list[float]]:
+    """Mean over seeds of an eval-point quantity, point by point.
+
+    The x value is the mean step of the point, range-test steps included (they differ
+    between seeds when a range test stops early); only points every run has are kept.
+    """
+    curves = [r.get("curves", {}).get("eval", []) for r in runs]
+    n = min((len(c) for c in curves), default=0)
+    xs, ys = [], []
+    for i in range(n):
+        finite = [
+            c[i][key] for c in curves if c[i].get(key) is not None and math.isfinite(c[i][key])
+        ]
+        if not finite:
+            continue
+        extra = [int(r.get("extra_train_steps", 0)) for r in runs]
+        xs.append(_mean([int(c[i]["step"]) + e for c, e in zip(curves, extra, strict=True)]))
+        ys.append(_mean(finite))
+    return xs, ys
 
 
 def _mean_lr_trace(runs: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
@@ -233,12 +263,12 @@ def plot_task_curves(task: TaskResults, methods: Sequence[str] = ("baseline", "l
 
     fig = Figure(figsize=(12, 3.4), layout="constrained")
     axes = fig.subplots(1, 3)
-    colors = {"baseline": BASELINE_COLOR, "lrtuner": LRTUNER_COLOR}
     for method in methods:
         runs = [r for r in task.methods.get(method, []) if r.get("curves")]
         if not runs:
             continue
-        style = {"color": colors.get(method), "label": method, "lw": 1.6 if method in colors else 1}
+        lw = 1.6 if method in ("baseline", "lrtuner") else 1
+        style = {"color": method_color(method, methods), "label": method, "lw": lw}
         axes[0].plot(*_mean_curve(runs, "train_loss"), marker="o", ms=3, **style)
         axes[1].plot(*_mean_curve(runs, "metric"), marker="o", ms=3, **style)
         axes[2].plot(*_mean_lr_trace(runs), **style)
@@ -258,17 +288,17 @@ def plot_all_methods(task: TaskResults) -> Any:
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    for method, runs in sorted(task.methods.items()):
-        runs = [r for r in runs if r.get("curves")]
+    names = sorted(task.methods)
+    for method in names:
+        runs = [r for r in task.methods[method] if r.get("curves")]
         if runs:
-            color = {"baseline": BASELINE_COLOR, "lrtuner": LRTUNER_COLOR}.get(method)
             ax.plot(
                 *_mean_curve(runs, "metric"),
                 marker="o",
                 ms=3,
                 label=method,
-                color=color,
-                lw=2 if color else 1,
+                color=method_color(method, names),
+                lw=2 if method in ("baseline", "lrtuner") else 1,
             )
     target = targets.target_value(task.methods.get("baseline", []))
     if target is not None:
