@@ -23,7 +23,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmark LRTuner against baselines and peers")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     run = bench_sub.add_parser("run", help="train tasks x methods x seeds and store the runs")
-    run.add_argument("--task", default="digits-mlp", help="task name(s), comma-separated")
+    run.add_argument("--task", default="digits-mlp", help="task name(s), comma-separated, or all")
     run.add_argument(
         "--method",
         default="all",

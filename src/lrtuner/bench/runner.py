@@ -457,7 +457,12 @@ def parse_seeds(spec: str) -> list[int]:
 
 
 def parse_tasks(spec: str) -> list[str]:
+    """``"all"`` or a comma list of task names; ``ValueError`` naming ``task`` otherwise."""
+    from .tasks import TASKS
+
     names = [s.strip() for s in spec.split(",") if s.strip()]
+    if names == ["all"]:
+        return list(TASKS)
     if not names:
         raise ValueError(f"Invalid task: {spec!r}")
     for name in names:
