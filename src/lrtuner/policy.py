@@ -38,6 +38,8 @@ SATURATION_Z = 1.0
 ROLLBACK_Z = 2.0
 #: Consecutive fits proposing a decrease that, with a saturated loss, end an open-ended explore.
 ADAPTIVE_EXPLORE_PATIENCE = 3
+#: Smallest LR change (relative) that a decision acts on.
+MIN_RELATIVE_CHANGE = 0.05
 #: Cap on the explore trust-region growth multiplier.
 MAX_EXPLORE_GROWTH = 8.0
 
@@ -98,6 +100,7 @@ class PolicyState:
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
     decrease_streak: int = 0
+    backoff: int = 1  # multiplier of the interval cap after rejected fits
     last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     window_losses: list[float] = field(default_factory=list)
@@ -156,6 +159,8 @@ class TunerPolicy:
         s = self.state
         if s.phase == "explore" and s.explore_steps is not None and step >= s.explore_steps:
             s.phase = "exploit"
+            s.backoff = 1
+            s.growth = 1.0
             return True
         return False
 
@@ -168,6 +173,8 @@ class TunerPolicy:
         if s.decrease_streak >= ADAPTIVE_EXPLORE_PATIENCE and self._noise_saturated(rate):
             s.phase = "exploit"
             s.explore_steps = step
+            s.backoff = 1
+            s.growth = 1.0
             return True
         return False
 
@@ -230,15 +237,19 @@ class TunerPolicy:
             return direction * cap, "capped to half the change that was rolled back"
         return eps, None
 
-    def judge(self, eps: float, rate: DropRate | None = None) -> tuple[bool, str]:
+    def judge(self, eps: float, lr: float, rate: DropRate | None = None) -> tuple[bool, str]:
         """Explore accepts only increases, exploit only decreases.
+
+        A proposal that moves the LR by less than 5% is no change: the fit is resolved only to
+        a fraction of the LR (``fit_tolerance``), and a tiny accepted change would cost a
+        rollback snapshot and reset the decision interval for nothing.
 
         One exception, beyond the paper: explore also accepts a decrease while the training
         loss is measurably rising (:math:`\\rho < -z\\, s_\\rho`, :math:`z = 2`). A seed LR that
         is too large would otherwise be locked in for the whole explore phase.
         """
-        if eps == 0.0:
-            return False, "no change proposed"
+        if abs(eps) < MIN_RELATIVE_CHANGE * lr:
+            return False, f"change below {MIN_RELATIVE_CHANGE:.0%} of the LR"
         if self.state.phase == "explore":
             if eps > 0:
                 return True, "explore accepts an increase"

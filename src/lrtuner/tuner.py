@@ -34,6 +34,8 @@ FORWARDS_PER_STEP = 3.0
 MIN_RECOMPUTE_EVERY = 10
 DEFAULT_RECOMPUTE_CAP = 1000
 EXPLORE_RECOMPUTE_CAP = 50
+#: After consecutive rejected fits the interval cap doubles, up to this factor.
+MAX_BACKOFF = 8
 
 
 def _positive(name: str, value: float | None, allow_none: bool = True) -> None:
@@ -104,8 +106,11 @@ class LRTuner(torch.optim.Optimizer):
         recompute_every: steps between decisions. Default (``None``): sized after each fit so
             probes cost about ``probe_budget`` of training (a step counted as 3 forward passes),
             between 10 and a cap that guarantees at least 8 decisions in explore
-            (``explore_steps // 8``) and 10 over the run (``total_steps // 10``).
-        superbatch: most minibatches per loss estimate (paper: 100).
+            (``explore_steps // 8``) and 10 over the run (``total_steps // 10``); in explore,
+            each rejected fit in a row doubles the cap (up to 8x), an accepted one resets it.
+        superbatch: most minibatches per loss estimate (paper: 100, fixed). With the adaptive
+            superbatch most fits stop after 4-12; a fit still unresolved after 32 is a
+            marginal decision, and more minibatches would only refine a small change.
         adaptive_superbatch: stop drawing minibatches once more of them cannot move the
             decision by more than ``fit_tolerance * lr`` (see :func:`probe.decision_is_resolved`).
             ``False`` always uses ``superbatch`` minibatches, as the paper does.
@@ -147,7 +152,7 @@ class LRTuner(torch.optim.Optimizer):
         total_steps: int | None = None,
         explore_steps: int | None = None,
         recompute_every: int | None = None,
-        superbatch: int = 100,
+        superbatch: int = 32,
         adaptive_superbatch: bool = True,
         min_superbatch: int = 4,
         num_probes: int = 3,
@@ -346,7 +351,16 @@ class LRTuner(torch.optim.Optimizer):
         if self.fixed_recompute_every is not None:
             return self.fixed_recompute_every
         wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * self.probe_budget))
-        return int(min(max(wanted, MIN_RECOMPUTE_EVERY), self._recompute_cap()))
+        cap = self._recompute_cap() * self.policy.state.backoff
+        interval = int(min(max(wanted, MIN_RECOMPUTE_EVERY), cap))
+        explore = self.policy.state.explore_steps
+        if self.phase == "explore" and explore is not None:
+            # the phase switch happens at a decision: land one exactly at the end of explore
+            # (a decision sees optimizer_steps = last + interval - 1 before its own step)
+            remaining = explore - self.stats.optimizer_steps + 1
+            if remaining >= 1:
+                interval = min(interval, remaining)
+        return interval
 
     # ------------------------------------------------------------------ history
     def _record(self, **fields: Any) -> DecisionRecord:
@@ -671,11 +685,17 @@ class LRTuner(torch.optim.Optimizer):
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
         if self.policy.note_fit_direction(proposal.eps, rate, step):
             reason += "; explore ended (decreases proposed on a saturated loss)"
-        accepted, why = self.policy.judge(eps, rate)
+        accepted, why = self.policy.judge(eps, lr, rate)
         common["proposed_lr"] = proposed_lr
         if not accepted:
+            # A rejected explore fit says the LR is as high as it should be: look again later.
+            # (In exploit, fits only happen once saturated, so they are already rare.)
+            if self.phase == "explore":
+                self.policy.state.backoff = min(2 * self.policy.state.backoff, MAX_BACKOFF)
+            self.recompute_every = self._next_interval(fit["forwards"])
             self._record(decision="rejected", reason=f"{why}: {reason}", **common)
             return
+        self.policy.state.backoff = 1
         if self.policy.rollback_enabled:
             self._snapshot = TrainingSnapshot.capture(
                 self._params(),

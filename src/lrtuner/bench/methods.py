@@ -9,7 +9,7 @@ Configurations (the same for every task; fractions are of the run's step budget)
 
 - ``baseline``: the task's hand schedule at a peak LR tuned over the task's LR grid.
 - ``lrtuner``: ``LRTuner`` with its defaults, seeded with the task's seed LR, ``total_steps``
-  = budget (explore 25 %); a profile may cap the superbatch (``LRTUNER_OPTIONS``).
+  = budget (explore 25 %); every other option at the library default.
 - ``knee``: constant tuned peak LR for 50 % of the steps, then linear decay to 0.
 - ``cosine`` / ``constant``: cosine decay from / constant at the tuned peak LR.
 - ``prodigy``: ``Prodigy(lr=1.0, d0=1e-6)`` with cosine decay (its README's usage).
@@ -50,14 +50,8 @@ SCHEDULEFREE_WARMUP = 0.05
 KNEE_EXPLORE = 0.5
 RANGE_TEST_START_LR = 1e-7
 RANGE_TEST_END_LR = 10.0
-#: LRTuner keyword arguments per profile (the same for every task). The CPU-sized profiles are
-#: 100x shorter than the paper's runs, so the superbatch is capped at 20 minibatches (the paper
-#: notes 50 or fewer may suffice); ``full`` uses the library defaults (100).
-LRTUNER_OPTIONS: dict[str, dict[str, Any]] = {
-    "quick": {"superbatch": 20},
-    "standard": {"superbatch": 20},
-    "full": {},
-}
+#: LRTuner runs with the library defaults in every profile (no per-task or per-profile tuning).
+LRTUNER_OPTIONS: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "full": {}}
 
 
 class MethodUnavailableError(RuntimeError):
