@@ -120,6 +120,28 @@ class Task(ABC):
         """Test metrics; must include :attr:`metric`. Called with the model in eval mode."""
 
 
+class SGDClassificationTask(Task):
+    """Shared parts of the image/tabular classification tasks: SGD-momentum 0.9 with the
+    task's weight decay, cross-entropy, shuffled minibatches of ``data.x_train/y_train``."""
+
+    family = "sgd"
+    metric = "accuracy"
+    higher_is_better = True
+
+    def make_optimizer(
+        self, params: Iterable[torch.nn.Parameter], lr: float
+    ) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
+
+    def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(output, targets)
+
+    def train_batches(
+        self, data: Any, batch_size: int, generator: torch.Generator | None
+    ) -> Iterable[Batch]:
+        return ShuffledBatches(data.x_train, data.y_train, batch_size, generator)
+
+
 class ShuffledBatches:
     """Re-iterable minibatches over aligned tensors: each ``iter()`` is one shuffled epoch.
 

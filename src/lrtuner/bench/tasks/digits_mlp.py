@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..data import load_digits_split
-from .base import Batch, Budget, ShuffledBatches, Task, classification_metrics, predict_in_chunks
+from .base import Budget, SGDClassificationTask, classification_metrics, predict_in_chunks
 
 
 @dataclass
@@ -22,14 +20,11 @@ class DigitsData:
     y_test: torch.Tensor
 
 
-class DigitsMLP(Task):
+class DigitsMLP(SGDClassificationTask):
     """64-128-128-10 ReLU MLP, SGD momentum 0.9, step schedule (10x drops at 50 % and 75 %)."""
 
     name = "digits-mlp"
     description = "sklearn digits (1258 train / 539 test), MLP 64-128-128-10, SGD-momentum"
-    family = "sgd"
-    metric = "accuracy"
-    higher_is_better = True
     seed_lr = 0.1
     lr_grid = (0.03, 0.1, 0.3)
     weight_decay = 5e-4
@@ -53,19 +48,6 @@ class DigitsMLP(Task):
         return nn.Sequential(
             nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)
         )
-
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
-
-    def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(output, targets)
-
-    def train_batches(
-        self, data: DigitsData, batch_size: int, generator: torch.Generator | None
-    ) -> Iterable[Batch]:
-        return ShuffledBatches(data.x_train, data.y_train, batch_size, generator)
 
     def evaluate(self, model: nn.Module, data: DigitsData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 10)

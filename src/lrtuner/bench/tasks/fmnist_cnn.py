@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import load_fashion_mnist, subsample
-from .base import Batch, Budget, ShuffledBatches, Task, classification_metrics, predict_in_chunks
+from .base import Budget, SGDClassificationTask, classification_metrics, predict_in_chunks
 
 FMNIST_MEAN = 0.2860
 FMNIST_STD = 0.3530
@@ -71,14 +70,11 @@ class SmallResNet(nn.Module):
         return self.head(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
 
-class FashionMnistCNN(Task):
+class FashionMnistCNN(SGDClassificationTask):
     """Small ResNet on Fashion-MNIST; SGD momentum 0.9, weight decay 5e-4, step schedule."""
 
     name = "fmnist-cnn"
     description = "Fashion-MNIST, ResNet-style CNN (3 stages, BatchNorm), SGD-momentum"
-    family = "sgd"
-    metric = "accuracy"
-    higher_is_better = True
     seed_lr = 0.1
     lr_grid = (0.03, 0.1, 0.3)
     weight_decay = 5e-4
@@ -113,19 +109,6 @@ class FashionMnistCNN(Task):
 
     def build_model(self, data: ImageData) -> nn.Module:
         return SmallResNet(data.width)
-
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
-
-    def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(output, targets)
-
-    def train_batches(
-        self, data: ImageData, batch_size: int, generator: torch.Generator | None
-    ) -> Iterable[Batch]:
-        return ShuffledBatches(data.x_train, data.y_train, batch_size, generator)
 
     def evaluate(self, model: nn.Module, data: ImageData) -> dict[str, float]:
         logits = predict_in_chunks(model, data.x_test, chunk=1000)

@@ -1,0 +1,102 @@
+"""Seed-LR robustness table from a `lrtuner bench run` results folder.
+
+Reads the runs of ``lrtuner`` (the task's seed LR) and ``lrtuner@SCALE`` (seed LR x SCALE), and
+the baseline's LR grid, and writes ``seed_lr.md`` beside them: for each task, the final metric
+(mean ± std over seeds) at every seed LR, the spread of those means across seed LRs, and the
+spread of the baseline's means across its own LR grid.
+
+    python benchmarks/seed_lr_table.py benchmarks/results/standard
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def _method_scale(name: str) -> float | None:
+    if name == "lrtuner":
+        return 1.0
+    if name.startswith("lrtuner@"):
+        return float(name.split("@", 1)[1])
+    return None
+
+
+def task_rows(task_dir: Path) -> tuple[list[tuple[float, float, float, int, int]], dict]:
+    rows = []
+    seed_lr = None
+    higher = True
+    for method_dir in sorted(task_dir.iterdir()):
+        scale = _method_scale(method_dir.name)
+        if scale is None or not method_dir.is_dir():
+            continue
+        metrics, failures = [], 0
+        for f in sorted(method_dir.glob("seed*.json")):
+            if f.name.endswith(".history.json"):
+                continue
+            run = json.loads(f.read_text())
+            higher = run.get("higher_is_better", True)
+            seed_lr = run["method_info"].get("seed_lr", seed_lr)
+            if run["status"] != "ok" or run["final_metric"] is None:
+                failures += 1
+                continue
+            metrics.append(float(run["final_metric"]))
+        if not metrics and not failures:
+            continue
+        mean = statistics.mean(metrics) if metrics else float("nan")
+        std = statistics.stdev(metrics) if len(metrics) > 1 else 0.0
+        rows.append((scale, mean, std, len(metrics), failures))
+    grid_file = task_dir / "baseline-grid" / "grid.json"
+    grid = json.loads(grid_file.read_text()) if grid_file.exists() else {}
+    return sorted(rows), {"grid": grid, "higher": higher, "seed_lr": seed_lr}
+
+
+def to_markdown(out_dir: Path) -> str:
+    lines = [
+        "| task | seed LR (x task seed) | final metric, mean ± std | runs ok / failed |",
+        "|---|---|---|---|",
+    ]
+    summary = [
+        "",
+        "| task | spread of LRTuner's mean across seed LRs | baseline: spread of its mean "
+        "across its LR grid | seed LRs spanned |",
+        "|---|---|---|---|",
+    ]
+    for task_dir in sorted((out_dir / "runs").iterdir()):
+        rows, info = task_rows(task_dir)
+        if not rows:
+            continue
+        base_lr = info["seed_lr"]
+        for scale, mean, std, ok, failed in rows:
+            lr = f"{base_lr * scale:.3g}" if base_lr else "?"
+            cells = [task_dir.name, f"{lr} (x{scale:g})", f"{mean:.4f} ± {std:.4f}"]
+            lines.append("| " + " | ".join(cells) + f" | {ok} / {failed} |")
+        means = [m for _, m, _, ok, _ in rows if ok]
+        grid_means = [v["mean"] for v in info["grid"].get("per_lr", {}).values()]
+        spread = max(means) - min(means) if means else float("nan")
+        grid_spread = max(grid_means) - min(grid_means) if grid_means else float("nan")
+        scales = [s for s, *_ in rows]
+        summary.append(
+            f"| {task_dir.name} | {spread:.4f} | {grid_spread:.4f} "
+            f"({len(grid_means)} LRs) | x{max(scales) / min(scales):g} |"
+        )
+    return "\n".join(lines + summary) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        raise SystemExit("usage: python benchmarks/seed_lr_table.py RESULTS_DIR")
+    out_dir = Path(args[0])
+    if not (out_dir / "runs").is_dir():
+        raise ValueError(f"Invalid RESULTS_DIR: {out_dir} has no runs/ folder")
+    text = f"`python benchmarks/seed_lr_table.py {out_dir}`\n\n" + to_markdown(out_dir)
+    (out_dir / "seed_lr.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
