@@ -24,21 +24,21 @@ def _method_scale(name: str) -> float | None:
     return None
 
 
-def task_rows(task_dir: Path) -> tuple[list[tuple[float, float, float, int, int]], dict]:
+def task_rows(task_dir: Path) -> tuple[list[tuple], dict]:
+    """Rows ``(scale, seed_lr, mean, std, ok, failed)`` sorted by scale, and the grid info."""
     rows = []
-    seed_lr = None
     higher = True
     for method_dir in sorted(task_dir.iterdir()):
         scale = _method_scale(method_dir.name)
         if scale is None or not method_dir.is_dir():
             continue
-        metrics, failures = [], 0
+        metrics, failures, seed_lr = [], 0, None
         for f in sorted(method_dir.glob("seed*.json")):
             if f.name.endswith(".history.json"):
                 continue
             run = json.loads(f.read_text())
             higher = run.get("higher_is_better", True)
-            seed_lr = run["method_info"].get("seed_lr", seed_lr)
+            seed_lr = run["method_info"].get("seed_lr", seed_lr)  # already scaled
             if run["status"] != "ok" or run["final_metric"] is None:
                 failures += 1
                 continue
@@ -47,10 +47,10 @@ def task_rows(task_dir: Path) -> tuple[list[tuple[float, float, float, int, int]
             continue
         mean = statistics.mean(metrics) if metrics else float("nan")
         std = statistics.stdev(metrics) if len(metrics) > 1 else 0.0
-        rows.append((scale, mean, std, len(metrics), failures))
+        rows.append((scale, seed_lr, mean, std, len(metrics), failures))
     grid_file = task_dir / "baseline-grid" / "grid.json"
     grid = json.loads(grid_file.read_text()) if grid_file.exists() else {}
-    return sorted(rows), {"grid": grid, "higher": higher, "seed_lr": seed_lr}
+    return sorted(rows), {"grid": grid, "higher": higher}
 
 
 def to_markdown(out_dir: Path) -> str:
@@ -68,12 +68,11 @@ def to_markdown(out_dir: Path) -> str:
         rows, info = task_rows(task_dir)
         if not rows:
             continue
-        base_lr = info["seed_lr"]
-        for scale, mean, std, ok, failed in rows:
-            lr = f"{base_lr * scale:.3g}" if base_lr else "?"
+        for scale, seed_lr, mean, std, ok, failed in rows:
+            lr = f"{seed_lr:.3g}" if seed_lr else "?"
             cells = [task_dir.name, f"{lr} (x{scale:g})", f"{mean:.4f} ± {std:.4f}"]
             lines.append("| " + " | ".join(cells) + f" | {ok} / {failed} |")
-        means = [m for _, m, _, ok, _ in rows if ok]
+        means = [m for _, _, m, _, ok, _ in rows if ok]
         grid_means = [v["mean"] for v in info["grid"].get("per_lr", {}).values()]
         spread = max(means) - min(means) if means else float("nan")
         grid_spread = max(grid_means) - min(grid_means) if grid_means else float("nan")
