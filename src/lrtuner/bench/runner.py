@@ -404,9 +404,13 @@ def _json_default(obj: Any) -> Any:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (a killed run never leaves half a file)."""
+    """Write JSON atomically (a killed run never leaves half a file).
+
+    The temporary name carries the process id, so several ``bench run`` processes sharing one
+    output folder (one per task, say) never rename each other's file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=_json_default, allow_nan=True))
     tmp.replace(path)
 
