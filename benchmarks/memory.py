@@ -141,8 +141,16 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
             transient.append(sum(b for k, b in now.items() if k not in baseline["before"]))
         return F.cross_entropy(model(batch[0]), batch[1])
 
-    tuner = LRTuner(base, probe_loss, probe_batches, model=model, recompute_every=5,
-                    superbatch=4, explore_steps=1000, snapshot_device=snapshot_device)
+    tuner = LRTuner(
+        base,
+        probe_loss,
+        probe_batches,
+        model=model,
+        recompute_every=5,
+        superbatch=4,
+        explore_steps=1000,
+        snapshot_device=snapshot_device,
+    )
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     buffers = sum(b.numel() * b.element_size() for b in model.buffers())
     held_with_snapshot = held_devices = None
@@ -228,9 +236,7 @@ def main() -> None:
     parser.add_argument("--snapshot-device", default=None, choices=[None, "cpu"])
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = [
-        measure(m, o, args.snapshot_device) for m in MODELS for o in OPTIMIZERS
-    ]
+    rows = [measure(m, o, args.snapshot_device) for m in MODELS for o in OPTIMIZERS]
     command = "python " + " ".join(sys.argv)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "memory.json"), "w") as f:
