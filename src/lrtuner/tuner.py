@@ -13,7 +13,7 @@ import torch
 
 from . import amp as amp_utils
 from . import distributed as dist_utils
-from .policy import DropRate, PolicyState, TunerPolicy
+from .policy import DropRate, TunerPolicy
 from .probe import (
     ClipBounds,
     clip_bounds,
@@ -25,10 +25,14 @@ from .probe import (
     spread_from_sums,
 )
 from .records import DecisionRecord, TunerStats
-from .snapshot import TrainingSnapshot, clone_tree, copy_into
+from .snapshot import TrainingSnapshot, copy_into
 from .superbatch import BatchCursor, EmptyProbeDataError
+from .tuner_state import (
+    STATE_VERSION,
+    check_plain_param_groups,
+    decode_tuner_state,
+)
 
-STATE_VERSION = 1
 #: Assumed cost of one training step in forward passes (forward + backward ~ 3 forwards).
 FORWARDS_PER_STEP = 3.0
 MIN_RECOMPUTE_EVERY = 10
@@ -413,9 +417,7 @@ class LRTuner(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         loss_value = (
-            self.observe_loss(loss)
-            if loss is not None or dist_utils.is_distributed()
-            else None
+            self.observe_loss(loss) if loss is not None or dist_utils.is_distributed() else None
         )
         scaler_skip = grad_scaler is not None and amp_utils.scaler_found_inf(grad_scaler, self)
         if loss_value is not None and not math.isfinite(loss_value):
@@ -760,10 +762,16 @@ class LRTuner(torch.optim.Optimizer):
                 f"the optimizer has {len(self.optimizer.param_groups)}"
             )
         if tuner_state is None:
-            self._check_plain_param_groups(state_dict["param_groups"])
+            check_plain_param_groups(state_dict["param_groups"], self.optimizer)
             restored = None
-        else:
-            restored = self._parse_tuner_state(tuner_state)  # validates; changes nothing
+        else:  # validates everything; changes nothing
+            restored = decode_tuner_state(
+                tuner_state,
+                type(self.optimizer).__name__,
+                self._params(),
+                self._buffers(),
+                self.snapshot_device,
+            )
         self.optimizer.load_state_dict(
             {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
         )
@@ -774,91 +782,10 @@ class LRTuner(torch.optim.Optimizer):
                 stacklevel=2,
             )
             return
-        (
-            self.policy.state,
-            self.stats,
-            self.history,
-            cursor_state,
-            self.recompute_every,
-            self._steps_since_decision,
-            self._snapshot,
-        ) = restored
-        self.cursor.load_state_dict(cursor_state)
-
-    _TUNER_KEYS = (
-        "version",
-        "optimizer_class",
-        "policy",
-        "stats",
-        "history",
-        "cursor",
-        "recompute_every",
-        "steps_since_decision",
-    )
-
-    def _parse_tuner_state(self, tuner_state: Any) -> tuple:
-        """Check and decode an ``"lrtuner"`` entry without changing anything."""
-        if not isinstance(tuner_state, dict):
-            raise ValueError(f"Invalid state_dict: 'lrtuner' entry is a {type(tuner_state)}")
-        cls_name = tuner_state.get("optimizer_class")
-        if cls_name != type(self.optimizer).__name__:
-            raise ValueError(
-                f"Invalid state_dict: saved from a {cls_name}, "
-                f"this tuner wraps a {type(self.optimizer).__name__}"
-            )
-        version = tuner_state.get("version")
-        if version != STATE_VERSION:
-            raise ValueError(f"Invalid state_dict: tuner state version {version!r}")
-        missing = [k for k in self._TUNER_KEYS if k not in tuner_state]
-        if missing:
-            raise ValueError(
-                f"Invalid state_dict: the 'lrtuner' entry lacks {missing} "
-                "(saved by another version of lrtuner?)"
-            )
-        try:
-            policy_state = PolicyState.from_dict(tuner_state["policy"])
-            stats = TunerStats(**tuner_state["stats"])
-            history = [DecisionRecord.from_dict(r) for r in tuner_state["history"]]
-            cursor = {k: int(tuner_state["cursor"][k]) for k in ("seed", "epoch", "index")}
-            recompute_every = int(tuner_state["recompute_every"])
-            steps_since = int(tuner_state["steps_since_decision"])
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"Invalid state_dict: malformed 'lrtuner' entry ({exc!r})") from exc
-        snap = tuner_state.get("snapshot")
-        snapshot = None
-        if snap is not None:
-            self._check_snapshot(snap)
-            snapshot = TrainingSnapshot.from_dict(clone_tree(snap, self.snapshot_device))
-        return policy_state, stats, history, cursor, recompute_every, steps_since, snapshot
-
-    def _check_snapshot(self, snap: Any) -> None:
-        """The saved rollback snapshot must match this model's parameters and buffers."""
-        keys = {"params", "optimizer_state", "buffers", "step"}
-        ok = isinstance(snap, dict) and keys <= set(snap)
-        if ok:
-            pairs = ((snap["params"], self._params()), (snap["buffers"], self._buffers()))
-            for saved, live in pairs:
-                ok = ok and isinstance(saved, (list, tuple)) and len(saved) == len(live)
-                ok = ok and all(
-                    isinstance(a, torch.Tensor) and a.shape == b.shape
-                    for a, b in zip(saved, live, strict=False)
-                )
-        if not ok:
-            raise ValueError(
-                "Invalid state_dict: the rollback snapshot does not match this model's "
-                "parameters and buffers (another model, or a tuner built without model=?)"
-            )
-
-    def _check_plain_param_groups(self, groups: list[Any]) -> None:
-        """A plain optimizer checkpoint must not come from another optimizer class."""
-        known = set(self.optimizer.defaults) | {k for g in self.optimizer.param_groups for k in g}
-        for i, group in enumerate(groups):
-            if not isinstance(group, dict):
-                raise ValueError(f"Invalid state_dict: param_groups[{i}] is not a dict")
-            unknown = sorted(set(group) - known - {"params"})
-            if unknown:
-                raise ValueError(
-                    f"Invalid state_dict: param_groups[{i}] has hyperparameters {unknown} that "
-                    f"{type(self.optimizer).__name__} does not have (saved from another "
-                    "optimizer class?)"
-                )
+        self.policy.state = restored.policy
+        self.stats = restored.stats
+        self.history = restored.history
+        self.cursor.load_state_dict(restored.cursor)
+        self.recompute_every = restored.recompute_every
+        self._steps_since_decision = restored.steps_since_decision
+        self._snapshot = restored.snapshot
