@@ -38,8 +38,6 @@ FORWARDS_PER_STEP = 3.0
 MIN_RECOMPUTE_EVERY = 10
 DEFAULT_RECOMPUTE_CAP = 1000
 EXPLORE_RECOMPUTE_CAP = 50
-#: Interval while explore ramps up a seed LR that is far too small (increases hitting the bound).
-RAMP_RECOMPUTE_EVERY = 3
 #: After consecutive rejected fits the interval cap doubles, up to this factor.
 MAX_BACKOFF = 8
 
@@ -246,8 +244,7 @@ class LRTuner(torch.optim.Optimizer):
         self.policy = TunerPolicy(explore_steps, saturation_threshold, rollback)
         self.history: list[DecisionRecord] = []
         self.stats = TunerStats()
-        # the first decision comes early: a seed LR far too small starts ramping at once
-        self.recompute_every = recompute_every or RAMP_RECOMPUTE_EVERY
+        self.recompute_every = recompute_every or self._recompute_cap(initial=True)
         self._steps_since_decision = 0
         self._snapshot: TrainingSnapshot | None = None
         dist_utils.check_supported(self._params_raw(), self.modules)
@@ -338,7 +335,7 @@ class LRTuner(torch.optim.Optimizer):
             else:
                 group["lr"] = value
 
-    def _recompute_cap(self) -> int:
+    def _recompute_cap(self, initial: bool = False) -> int:
         """Longest interval between decisions.
 
         Explore: ``explore_steps // 8`` (at least 8 chances to raise the LR), or 50 when the
@@ -346,7 +343,7 @@ class LRTuner(torch.optim.Optimizer):
         or 1000 when the run length is unknown.
         """
         explore = self.policy.state.explore_steps
-        if self.phase == "explore":
+        if self.phase == "explore" or initial:
             if explore is None:
                 return EXPLORE_RECOMPUTE_CAP
             return max(MIN_RECOMPUTE_EVERY, explore // 8)
@@ -360,9 +357,6 @@ class LRTuner(torch.optim.Optimizer):
         wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * self.probe_budget))
         cap = self._recompute_cap() * self.policy.state.backoff
         interval = int(min(max(wanted, MIN_RECOMPUTE_EVERY), cap))
-        if self.phase == "explore" and self.policy.state.growth > 1:
-            # ramp: the last increase hit the bound, the LR is far too small; look again soon
-            interval = min(interval, RAMP_RECOMPUTE_EVERY)
         explore = self.policy.state.explore_steps
         if self.phase == "explore" and explore is not None:
             # the phase switch happens at a decision: land one exactly at the end of explore
@@ -688,7 +682,6 @@ class LRTuner(torch.optim.Optimizer):
         self.policy.note_boundary(
             proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper
         )
-        self.recompute_every = self._next_interval(fit["forwards"])
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
         proposed_lr = lr + eps
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
