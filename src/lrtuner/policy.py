@@ -277,9 +277,7 @@ class TunerPolicy:
     def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
         s = self.state
         s.pending = PendingChange(step, lr_before, lr_after, s.last_rate, s.last_stderr)
-        s.rate_at_lr_start = None
-        if s.phase == "exploit" and s.relative_threshold is not None:
-            pass  # the absolute threshold, once set, stays for the whole exploit phase
+        s.rate_at_lr_start = None  # (an absolute threshold, once set, stays for all of exploit)
 
     # --- rollback -----------------------------------------------------------------------
     def should_roll_back(self, rate: DropRate | None, loss_finite: bool) -> tuple[bool, str]:

@@ -244,7 +244,7 @@ class LRTuner(torch.optim.Optimizer):
         self.policy = TunerPolicy(explore_steps, saturation_threshold, rollback)
         self.history: list[DecisionRecord] = []
         self.stats = TunerStats()
-        self.recompute_every = recompute_every or self._recompute_cap(initial=True)
+        self.recompute_every = recompute_every or self._recompute_cap()  # phase is explore
         self._steps_since_decision = 0
         self._snapshot: TrainingSnapshot | None = None
         dist_utils.check_supported(self._params_raw(), self.modules)
@@ -335,7 +335,7 @@ class LRTuner(torch.optim.Optimizer):
             else:
                 group["lr"] = value
 
-    def _recompute_cap(self, initial: bool = False) -> int:
+    def _recompute_cap(self) -> int:
         """Longest interval between decisions.
 
         Explore: ``explore_steps // 8`` (at least 8 chances to raise the LR), or 50 when the
@@ -343,7 +343,7 @@ class LRTuner(torch.optim.Optimizer):
         or 1000 when the run length is unknown.
         """
         explore = self.policy.state.explore_steps
-        if self.phase == "explore" or initial:
+        if self.phase == "explore":
             if explore is None:
                 return EXPLORE_RECOMPUTE_CAP
             return max(MIN_RECOMPUTE_EVERY, explore // 8)
