@@ -116,6 +116,7 @@ def test_tuner_fit_matches_analytic_quadratic(threshold):
         num_probes=5,
         epsilon_threshold=threshold,
         rollback=False,
+        seed_search=False,  # the first step is a fit, as in the paper
     )
     w0 = w.detach().clone()
     base.zero_grad()

@@ -103,6 +103,7 @@ class PolicyState:
     backoff: int = 1  # multiplier of the interval cap after rejected fits
     last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
+    seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
     window_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .probe import (
     spread_from_sums,
 )
 from .records import DecisionRecord, TunerStats
+from .seed_search import SEARCH_MINIBATCHES, next_multiplier, seed_lr_from_search
 from .snapshot import TrainingSnapshot, copy_into
 from .superbatch import BatchCursor, EmptyProbeDataError
 from .tuner_state import (
@@ -58,9 +59,20 @@ def _positive_int(name: str, value: int | None, minimum: int = 1, allow_none: bo
         raise ValueError(f"Invalid {name}: {value!r} (need an int >= {minimum})")
 
 
-def _probe_seed(seed: int, decision: int, rank: int, batch: int) -> int:
+#: Streams of probe dropout seeds: fits, and the seed search.
+FIT_STREAM, SEED_SEARCH_STREAM = 0, 1
+
+
+def _probe_seed(seed: int, decision: int, stream: int, batch: int) -> int:
     """Dropout seed of one probe batch: the same for every eps of that batch."""
-    return int(np.random.SeedSequence([seed, decision, rank, batch]).generate_state(1)[0])
+    return int(np.random.SeedSequence([seed, decision, stream, batch]).generate_state(1)[0])
+
+
+def _rng_devices() -> list[int]:
+    """CUDA devices whose RNG a probe must fork (none unless CUDA is already initialised)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return list(range(torch.cuda.device_count()))
+    return []
 
 
 class LRTuner(torch.optim.Optimizer):
@@ -109,8 +121,8 @@ class LRTuner(torch.optim.Optimizer):
             propose a decrease while the loss has stopped dropping measurably.
         recompute_every: steps between decisions. Default (``None``): sized after each fit so
             probes cost about ``probe_budget`` of training (a step counted as 3 forward passes),
-            between 10 and a cap that guarantees at least 8 decisions in explore
-            (``explore_steps // 8``) and 10 over the run (``total_steps // 10``); in explore,
+            between 10 and a cap that guarantees at least 4 decisions in explore
+            (``explore_steps // 4``) and 10 over the run (``total_steps // 10``); in explore,
             each rejected fit in a row doubles the cap (up to 8x), an accepted one resets it.
         superbatch: most minibatches per loss estimate (paper: 100, fixed). With the adaptive
             superbatch most fits stop after 4-12; a fit still unresolved after 32 is a
@@ -133,6 +145,11 @@ class LRTuner(torch.optim.Optimizer):
         probe_errors: ``"warn"`` (default) records an exception raised by ``probe_loss`` as a
             skipped decision and warns; ``"raise"`` re-raises it. Either way the parameters,
             buffers and optimizer state are first restored to the post-step state.
+        seed_search: at the first step, look along its direction on a log grid of LRs
+            (x10^(k/2), up to 10^4 away) and set the LR to a tenth of the one-step optimum when
+            the seed is far too small, or when the first step at the seed raised the loss (see
+            :mod:`lrtuner.seed_search`). ``min_superbatch`` minibatches, 10-40 forward passes,
+            once. ``False``: the paper's behaviour (the explore phase alone raises the LR).
         seed: seeds the probe-data order and the dropout masks of probes.
 
     Example:
@@ -168,6 +185,7 @@ class LRTuner(torch.optim.Optimizer):
         fit_tolerance: float = 0.25,
         max_lr_factor: float = 2.0,
         probe_errors: str = "warn",
+        seed_search: bool = True,
         seed: int = 0,
     ) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
@@ -193,6 +211,8 @@ class LRTuner(torch.optim.Optimizer):
             raise ValueError(f"Invalid max_lr_factor: {max_lr_factor} (need > 1)")
         if probe_errors not in ("warn", "raise"):
             raise ValueError(f"Invalid probe_errors: {probe_errors!r} (use 'warn' or 'raise')")
+        if not isinstance(seed_search, bool):
+            raise ValueError(f"Invalid seed_search: {seed_search!r} (need True or False)")
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"Invalid seed: {seed!r}")
         lr0 = float(optimizer.param_groups[0]["lr"])
@@ -239,6 +259,7 @@ class LRTuner(torch.optim.Optimizer):
         self.fit_tolerance = fit_tolerance
         self.max_lr_factor = max_lr_factor
         self.probe_errors = probe_errors
+        self.seed_search = seed_search
         self.seed = seed
 
         self.policy = TunerPolicy(explore_steps, saturation_threshold, rollback)
@@ -338,7 +359,7 @@ class LRTuner(torch.optim.Optimizer):
     def _recompute_cap(self) -> int:
         """Longest interval between decisions.
 
-        Explore: ``explore_steps // 8`` (at least 8 chances to raise the LR), or 50 when the
+        Explore: ``explore_steps // 4`` (at least 4 chances to raise the LR), or 50 when the
         explore length is open. Exploit: ``total_steps // 10`` (at least 10 chances to anneal),
         or 1000 when the run length is unknown.
         """
@@ -346,7 +367,7 @@ class LRTuner(torch.optim.Optimizer):
         if self.phase == "explore":
             if explore is None:
                 return EXPLORE_RECOMPUTE_CAP
-            return max(MIN_RECOMPUTE_EVERY, explore // 8)
+            return max(MIN_RECOMPUTE_EVERY, explore // 4)
         if self.total_steps:
             return max(MIN_RECOMPUTE_EVERY, self.total_steps // 10)
         return DEFAULT_RECOMPUTE_CAP
@@ -429,6 +450,9 @@ class LRTuner(torch.optim.Optimizer):
             return loss
 
         self._steps_since_decision += 1
+        if self._seed_search_due():
+            self._seed_search_step()
+            return loss
         if self._steps_since_decision < self.recompute_every:
             self._plain_step()
             return loss
@@ -510,6 +534,129 @@ class LRTuner(torch.optim.Optimizer):
             return
         self._fit_and_decide(rate, rate_fields)
 
+    # ------------------------------------------------------------------ seed search
+    def _seed_search_due(self) -> bool:
+        s = self.policy.state
+        return (
+            self.seed_search
+            and not s.seed_searched
+            and self.stats.optimizer_steps == 0
+            and s.phase == "explore"
+            and s.explore_steps != 0
+        )
+
+    def _seed_search_step(self) -> None:
+        """First step: take it, look along its direction on a log grid of LRs (see
+        :mod:`lrtuner.seed_search`); if the LR changes, the step is taken again at the new LR
+        from the state before it, so the result is bitwise a plain first step at that LR."""
+        self.policy.state.seed_searched = True
+        params = self._params()
+        lr = self.lr
+        before = TrainingSnapshot.capture(params, self.optimizer, [], 0)
+        self._plain_step()
+        delta = [t.clone() for t in before.params]
+        torch._foreach_sub_(delta, [p.detach() for p in params])  # delta = theta0 - theta1
+        if not dist_utils.all_true(all(bool(torch.isfinite(d).all()) for d in delta)):
+            self._record(decision="skipped", reason="seed search: step direction is not finite")
+            return
+        if not dist_utils.any_true(any(bool(d.any()) for d in delta)):
+            self._record(
+                decision="skipped",
+                reason="seed search: the first step did not move the parameters",
+            )
+            return
+        try:
+            line = self._line_losses(params, delta, lr)
+        except EmptyProbeDataError as exc:
+            self._record(decision="skipped", reason=f"seed search: {exc}")
+            return
+        except Exception as exc:
+            if self.probe_errors == "raise":
+                raise
+            warnings.warn(f"LRTuner: probe_loss raised {exc!r}; seed search skipped", stacklevel=3)
+            self._record(
+                decision="skipped", reason=f"seed search: probe raised {exc!r}; state restored"
+            )
+            return
+        multipliers, losses, loss0, num_batches, forwards = line
+        result = seed_lr_from_search(lr, loss0, multipliers, losses)
+        del delta
+        if result.changed:
+            before.restore(params, self.optimizer, [])
+            self._set_lr(result.lr)
+            self.optimizer.step()  # the same gradients, at the new LR
+        self._record(
+            decision="accepted" if result.changed else "rejected",
+            reason=result.reason,
+            lr_before=lr,
+            lr_after=self.lr,
+            epsilons=[(m - 1.0) * lr for m in [0.0, *multipliers]],
+            losses=[loss0, *losses],
+            proposed_lr=result.lr,
+            num_batches=num_batches,
+            forward_passes=forwards,
+        )
+
+    def _line_losses(
+        self, params: list[torch.Tensor], delta: list[torch.Tensor], lr: float
+    ) -> tuple[list[float], list[float], float, int, int]:
+        """Probe-batch mean loss at ``theta0 - m * delta`` on the seed-search grid.
+
+        The same ``min_superbatch`` minibatches (split over ranks, all-reduced) and dropout
+        masks serve every point; parameters and buffers are restored bitwise afterwards.
+        Returns the multipliers, their losses, the loss at theta0, the number of
+        minibatches and this rank's forward passes.
+        """
+        theta1 = [p.detach().clone() for p in params]
+        buffers = self._buffers()
+        buffer_copy = [b.clone() for b in buffers]
+        world = dist_utils.world_size()
+        fsdp = dist_utils.fsdp_modules(self.modules)
+        forwards = 0
+        batches: list[Any] = []
+        failure = dist_utils.RankFailure()
+        with failure:
+            for _ in range(max(1, math.ceil(min(SEARCH_MINIBATCHES, self.superbatch) / world))):
+                batches.append(self.cursor.next_batch())
+        counted = failure.all_reduce_sum(torch.tensor([float(len(batches))]))
+        num_batches = int(counted[0])
+        seeds = [
+            _probe_seed(self.seed, 0, SEED_SEARCH_STREAM, dist_utils.rank() + world * i)
+            for i in range(len(batches))
+        ]
+
+        def mean_loss(multiplier: float) -> float:
+            nonlocal forwards
+            copy_into(params, theta1)
+            torch._foreach_add_(params, delta, alpha=1.0 - multiplier)
+            dist_utils.reshard(fsdp)
+            local = torch.zeros(1, dtype=torch.float64)
+            fail = dist_utils.RankFailure()
+            with fail:
+                for batch, seed in zip(batches, seeds, strict=True):
+                    local += self._probe_forward(batch, seed).cpu()
+                    forwards += 1
+            total = float(fail.all_reduce_sum(local)[0]) / num_batches
+            return total if math.isfinite(total) else math.inf
+
+        multipliers: list[float] = []
+        losses: list[float] = []
+        try:
+            with (
+                torch.random.fork_rng(devices=_rng_devices()),
+                dist_utils.ddp_probe_guard(self.modules),
+            ):
+                loss0 = mean_loss(0.0)
+                while (m := next_multiplier(multipliers, losses, loss0)) is not None:
+                    multipliers.append(m)
+                    losses.append(mean_loss(m))
+        finally:
+            copy_into(params, theta1)
+            copy_into(buffers, buffer_copy)
+            dist_utils.reshard(fsdp)
+            self.stats.probe_forward_passes += forwards
+        return multipliers, losses, loss0, num_batches, forwards
+
     # ------------------------------------------------------------------ the fit
     def _fit_and_decide(self, rate: DropRate | None, rate_fields: dict[str, Any]) -> None:
         params = self._params()
@@ -561,11 +708,7 @@ class LRTuner(torch.optim.Optimizer):
         operator = fit_operator(epsilons)
         world = dist_utils.world_size()
         decision_index = self.stats.fits
-        devices = (
-            list(range(torch.cuda.device_count()))
-            if torch.cuda.is_available() and torch.cuda.is_initialized()
-            else []
-        )
+        devices = _rng_devices()
         per_round = max(1, math.ceil(self.min_superbatch / world))
         direction = 1 if self.phase == "explore" else -1
         max_local = max(1, math.ceil(self.superbatch / world))
@@ -576,8 +719,8 @@ class LRTuner(torch.optim.Optimizer):
         try:
             with torch.random.fork_rng(devices=devices), dist_utils.ddp_probe_guard(self.modules):
                 while True:
+                    # rounds of min_superbatch minibatches: 4, 8, 12, ... drawn in all
                     take = min(per_round, max_local - drawn)
-                    per_round *= 2  # rounds double: 4, 8, 16, ... minibatches
                     local = torch.zeros_like(totals)
                     # A failure on one rank is raised on all, after the round's all-reduce.
                     failure = dist_utils.RankFailure()
@@ -586,23 +729,14 @@ class LRTuner(torch.optim.Optimizer):
                             batch = self.cursor.next_batch()
                             # Global batch index: rank r holds batches r, r + W, r + 2W, ...
                             index = dist_utils.rank() + world * drawn
-                            seed = _probe_seed(self.seed, decision_index, 0, index)
+                            seed = _probe_seed(self.seed, decision_index, FIT_STREAM, index)
                             losses = []
                             for eps in epsilons:
                                 copy_into(params, theta1)
                                 if eps != 0.0:
                                     torch._foreach_add_(params, delta, alpha=-eps / lr)
                                 dist_utils.reshard(fsdp)
-                                torch.manual_seed(seed)
-                                out = self.probe_loss(batch)
-                                if out.dtype in (torch.float16, torch.bfloat16):
-                                    warnings.warn(
-                                        f"LRTuner: probe_loss returned a {out.dtype} loss; "
-                                        "compute it in float32 (e.g. cast the logits) so the "
-                                        "fit can resolve small loss differences",
-                                        stacklevel=2,
-                                    )
-                                losses.append(out.detach().to(torch.float64).reshape(()))
+                                losses.append(self._probe_forward(batch, seed))
                                 forwards += 1
                             ell = torch.stack(losses).cpu().numpy()
                             coeffs = fit_coefficients(operator, ell)
@@ -637,6 +771,18 @@ class LRTuner(torch.optim.Optimizer):
             "losses": (stats[7:] / n).tolist(),
             "forwards": forwards,
         }
+
+    def _probe_forward(self, batch: Any, seed: int) -> torch.Tensor:
+        """``probe_loss(batch)`` with dropout seeded by ``seed``, as a float64 scalar."""
+        torch.manual_seed(seed)
+        out = self.probe_loss(batch)
+        if out.dtype in (torch.float16, torch.bfloat16):
+            warnings.warn(
+                f"LRTuner: probe_loss returned a {out.dtype} loss; compute it in float32 "
+                "(e.g. cast the logits) so the fit can resolve small loss differences",
+                stacklevel=3,
+            )
+        return out.detach().to(torch.float64).reshape(())
 
     def _bounds(self, lr: float, ref_loss: float) -> ClipBounds:
         """Clip range; in explore the automatic trust region widens after boundary hits."""
@@ -679,8 +825,13 @@ class LRTuner(torch.optim.Optimizer):
             return
         bounds: ClipBounds = fit["bounds"]
         proposal = propose_epsilon(float(coeffs[1]), float(coeffs[2]), bounds)
+        # The growing trust region is the fallback for a seed LR far too small; after a seed
+        # search the LR is already in range and growth would only overshoot.
         self.policy.note_boundary(
-            proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper
+            not self.policy.state.seed_searched
+            and proposal.clipped
+            and proposal.eps > 0
+            and proposal.eps == bounds.upper
         )
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
         proposed_lr = lr + eps

@@ -111,14 +111,21 @@ def test_two_ranks_follow_the_single_process_lr_trajectory(ranks, single):
 
 def test_probe_forward_passes_per_rank_halve(ranks, single):
     one, two = single["ddp"], ranks[0]["ddp"]
-    fits_one = [r["forward_passes"] for r in one["history"] if r["forward_passes"]]
-    fits_two = [r["forward_passes"] for r in two["history"] if r["forward_passes"]]
+    # the seed search at step 1: the same 8 minibatches in all, 4 per rank, at every LR
+    search_one, search_two = one["history"][0], two["history"][0]
+    assert search_one["reason"].startswith("seed search")
+    assert search_one["num_batches"] == search_two["num_batches"] == 8
+    assert search_one["losses"] == pytest.approx(search_two["losses"], rel=1e-6)
+    assert search_two["forward_passes"] * 2 == search_one["forward_passes"] > 0
+    fits = [r for r in one["history"][1:] if r["forward_passes"]]
+    fits_one = [r["forward_passes"] for r in fits]
+    fits_two = [r["forward_passes"] for r in two["history"][1:] if r["forward_passes"]]
     num_probes = 3
     assert fits_one == [SUPERBATCH * num_probes] * len(fits_one)
     assert fits_two == [f // 2 for f in fits_one]
     assert two["stats"]["probe_forward_passes"] * 2 == one["stats"]["probe_forward_passes"]
     # Every rank evaluated the full superbatch between them.
-    nums = [r["num_batches"] for r in two["history"] if r["forward_passes"]]
+    nums = [r["num_batches"] for r in two["history"][1:] if r["forward_passes"]]
     assert nums == [SUPERBATCH] * len(nums)
 
 

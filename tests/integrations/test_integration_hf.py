@@ -80,7 +80,10 @@ def test_decisions_and_tuned_lr_appear_in_log_history(full_run):
         assert math.isclose(entry["lrtuner/lr"], record.lr_after)
     lrs = [e["learning_rate"] for e in logs if "learning_rate" in e]
     assert len(lrs) == trainer.state.max_steps
-    assert lrs[0] == pytest.approx(SEED_LR)
+    search = tuner.history[0]  # the seed search moved the LR at step 1
+    assert search.step == 1 and search.lr_before == pytest.approx(SEED_LR)
+    assert search.reason.startswith("seed search")
+    assert lrs[0] == pytest.approx(search.lr_after)
     assert lrs[-1] == pytest.approx(tuner.lr)
     assert len(set(lrs)) > 1
     # the JSONL history mirrors the tuner's

@@ -136,10 +136,12 @@ def _faulty_run(digits, fault: str, **kwargs: Any) -> tuple[Run, Any]:
     return build(digits, probe_loss=flaky, **kwargs), flaky
 
 
+@pytest.mark.parametrize("seed_search", [False, True])
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_probe_fault_costs_only_the_decision(fault, digits):
-    """With a failing probe the tuned run is bitwise the plain run, and training goes on."""
-    run, handle = _faulty_run(digits, fault)
+def test_probe_fault_costs_only_the_decision(fault, seed_search, digits):
+    """With a failing probe the tuned run is bitwise the plain run, and training goes on
+    (with ``seed_search``, the failing search at step 1 too leaves the plain step)."""
+    run, handle = _faulty_run(digits, fault, seed_search=seed_search)
     twin = build(digits, tuned=False)
     batches = train_batches(digits)
     with warnings.catch_warnings(record=True):
@@ -151,7 +153,9 @@ def test_probe_fault_costs_only_the_decision(fault, digits):
     _, decision, reason = FAULTS[fault]
     decisions = [r for r in run.tuner.history if r.decision != "skipped" or "probe" in r.reason
                  or "batch" in r.reason]
-    assert len(decisions) == STEPS // 4
+    assert len(decisions) == STEPS // 4 + int(seed_search)
+    if seed_search:
+        assert decisions[0].step == 1 and decisions[0].reason.startswith("seed search")
     assert all(r.decision == decision and reason in r.reason for r in decisions), [
         (r.decision, r.reason) for r in run.tuner.history
     ]

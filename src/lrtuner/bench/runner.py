@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import __version__ as LIBRARY_VERSION
 from . import targets
 from .methods import (
     LRTUNER_OPTIONS,
@@ -195,6 +196,8 @@ def run_config(
             "seed_lr": task.seed_lr * scale,
             "seed_lr_scale": scale,
             "options": LRTUNER_OPTIONS.get(profile, {}) if entry.name == "lrtuner" else {},
+            # a stored LRTuner run is reused only if it was made by this version of the library
+            **({"library_version": LIBRARY_VERSION} if entry.name == "lrtuner" else {}),
         },
     }
 
