@@ -2,8 +2,8 @@
 
 Reads the runs of ``lrtuner`` (the task's seed LR) and ``lrtuner@SCALE`` (seed LR x SCALE), and
 the baseline's LR grid, and writes ``seed_lr.md`` beside them: for each task, the final metric
-(mean ± std over seeds) at every seed LR, the spread of those means across seed LRs, and the
-spread of the baseline's means across its own LR grid.
+(mean ± std over seeds) at every seed LR, the spread of those means across the seed LRs up to
+x1 and across all of them, and the spread of the baseline's means across its own LR grid.
 
     python benchmarks/seed_lr_table.py benchmarks/results/standard
 """
@@ -11,6 +11,7 @@ spread of the baseline's means across its own LR grid.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -53,6 +54,15 @@ def task_rows(task_dir: Path) -> tuple[list[tuple], dict]:
     return sorted(rows), {"grid": grid, "higher": higher}
 
 
+def _spread(rows: list[tuple]) -> tuple[float, float]:
+    """Max minus min of the rows' means (runs that finished), and the decades of seed LR."""
+    means = [m for _, _, m, _, ok, _ in rows if ok]
+    scales = [s for s, *_ in rows]
+    if not means:
+        return float("nan"), 0.0
+    return max(means) - min(means), round(math.log10(max(scales) / min(scales)), 2)
+
+
 def to_markdown(out_dir: Path) -> str:
     lines = [
         "| task | seed LR (x task seed) | final metric, mean ± std | runs ok / failed |",
@@ -60,9 +70,10 @@ def to_markdown(out_dir: Path) -> str:
     ]
     summary = [
         "",
-        "| task | spread of LRTuner's mean across seed LRs | baseline: spread of its mean "
-        "across its LR grid | seed LRs spanned |",
-        "|---|---|---|---|",
+        "| task | spread of LRTuner's mean, seed LRs up to x1 (decades) | same, all seed LRs "
+        "(decades) | baseline: spread of its mean across its LR grid | up to x1 below the "
+        "grid's spread? |",
+        "|---|---|---|---|---|",
     ]
     for task_dir in sorted((out_dir / "runs").iterdir()):
         rows, info = task_rows(task_dir)
@@ -72,14 +83,14 @@ def to_markdown(out_dir: Path) -> str:
             lr = f"{seed_lr:.3g}" if seed_lr else "?"
             cells = [task_dir.name, f"{lr} (x{scale:g})", f"{mean:.4f} ± {std:.4f}"]
             lines.append("| " + " | ".join(cells) + f" | {ok} / {failed} |")
-        means = [m for _, _, m, _, ok, _ in rows if ok]
         grid_means = [v["mean"] for v in info["grid"].get("per_lr", {}).values()]
-        spread = max(means) - min(means) if means else float("nan")
         grid_spread = max(grid_means) - min(grid_means) if grid_means else float("nan")
-        scales = [s for s, *_ in rows]
+        low, low_decades = _spread([r for r in rows if r[0] <= 1.0])
+        every, all_decades = _spread(rows)
+        verdict = "yes" if low < grid_spread else "no"
         summary.append(
-            f"| {task_dir.name} | {spread:.4f} | {grid_spread:.4f} "
-            f"({len(grid_means)} LRs) | x{max(scales) / min(scales):g} |"
+            f"| {task_dir.name} | {low:.4f} ({low_decades:g}) | {every:.4f} ({all_decades:g}) "
+            f"| {grid_spread:.4f} ({len(grid_means)} LRs) | {verdict} |"
         )
     return "\n".join(lines + summary) + "\n"
 

@@ -102,6 +102,10 @@ class LRTuner(torch.optim.Optimizer):
              (\epsilon^* < 0 \text{ in exploit}): \eta \leftarrow \eta + \epsilon^*
         \end{aligned}
 
+    Before all this, at step 1 (``seed_search=True``), the LR is set to a twentieth of the LR
+    that minimises the one-step loss along the first step (:mod:`lrtuner.seed_search`), so a
+    seed LR orders of magnitude off does not matter.
+
     Clip range: with ``epsilon_threshold=r`` the paper's :math:`|\epsilon|^3 < rL` (eq. 3);
     with ``None`` (default) the trust region :math:`\eta/2 \le \eta+\epsilon \le 2\eta`.
     All param groups keep the ratios the user gave them: one scale is tuned and every
