@@ -16,25 +16,30 @@ until the minimum along the line has been passed. With :math:`m^*` the minimiser
 parabola through the grid points around it), the LR becomes
 
 .. math::
-    \eta \leftarrow \eta\, m^* / 10 .
+    \eta \leftarrow \eta\, m^* / 20 .
 
 For SGD (with or without momentum) and Adam-type optimizers the first step is proportional to
 the LR along a direction that does not depend on it, so :math:`m^*\eta` and the LR after the
 search do not depend on the seed LR either (up to the grid and noise): the search replaces the
-seed rather than nudging it, and the explore phase refines the result upwards.
+seed rather than nudging it.
 
-Why a tenth of the one-step optimum: :math:`m^*\eta` is the greedy step that minimises the
-loss of one update along :math:`d`; it is at least :math:`1/\lambda_{max}` along the direction
-and overshoots over many steps (momentum multiplies the step by up to :math:`1/(1-\beta)`). A
-tenth of it is the LR range test's classic rule (the LR an order of magnitude below the
-loss minimum). On the four benchmark tasks (SGD-momentum and Adam/AdamW, from scratch and
-fine-tuning) it lands inside the baseline's tuned LR grid from seeds 1000x too small.
+Why a fraction of the one-step optimum: :math:`m^*\eta` is the greedy LR that minimises the
+loss after one update along :math:`d`; as a training LR it overshoots (momentum multiplies the
+step by up to :math:`1/(1-\beta)`, and curvature grows in the first steps). The LR range test
+uses "a tenth of the LR at the loss minimum" for the same reason. On the four benchmark tasks
+(SGD-momentum and Adam/AdamW, from scratch and fine-tuning) the tuned LR is 1/10 to 1/20 of the
+one-step optimum at initialisation; 20 is used because the errors are not symmetric: explore
+can raise a low LR, but lowers a high one only once the training loss visibly rises.
+
+The explore phase keeps the same rule afterwards (:func:`explore_increase_cap`): a fit may
+raise the LR to at most ``1/SAFETY_FACTOR`` of its own fitted one-step optimum, instead of
+chasing the optimum itself.
 
 When it fails: a first step whose direction is dominated by noise (tiny probe set, huge
-label noise) gives a noisy :math:`m^*`; a loss whose curvature grows sharply after the first
-steps (warmup-dependent architectures) makes the tenth too large, which the explore phase
-cannot lower unless the training loss visibly rises (then rollback and explore's "loss is
-rising" rule act).
+label noise) gives a noisy :math:`m^*`; an architecture whose good LR is a much smaller
+fraction of its one-step optimum at initialisation (one that needs a long warmup) gets too
+large an LR, which explore does not lower unless the training loss visibly rises (then
+rollback and explore's "loss is rising" rule act).
 
 Everything here is pure: the tuner evaluates the losses, these functions pick the next grid
 point and the resulting LR.
@@ -138,7 +143,7 @@ def refine_minimum(multipliers: Sequence[float], losses: Sequence[float]) -> flo
 def seed_lr_from_search(
     lr: float, loss0: float, multipliers: Sequence[float], losses: Sequence[float]
 ) -> SeedSearchResult:
-    """The LR after the search: a tenth of the one-step optimum :math:`m^*\\eta`.
+    """The LR after the search: ``1/SAFETY_FACTOR`` of the one-step optimum.
 
     The point :math:`m = 0` (loss ``loss0``) takes part in the refinement, so an optimum
     between 0 and the first grid point is located too. A change below
@@ -158,5 +163,21 @@ def seed_lr_from_search(
         return SeedSearchResult(lr, m_star, False, f"seed search: {where}; seed LR kept")
     verb = "raised" if proposed > lr else "lowered"
     return SeedSearchResult(
-        proposed, m_star, True, f"seed search: {where}; LR {verb} to a tenth of it"
+        proposed, m_star, True, f"seed search: {where}; LR {verb} to 1/{SAFETY_FACTOR:g} of it"
     )
+
+
+def explore_increase_cap(lr: float, k1: float, k2: float) -> float:
+    """Largest increase of the LR that an explore fit may make after a seed search.
+
+    The same rule as the search, applied to the fit: the LR may rise to
+    ``1/SAFETY_FACTOR`` of the fitted one-step optimum :math:`\\eta - k_1/(2k_2)`. Without a
+    minimum in the fit (:math:`k_2 \\le 0`, or non-finite coefficients) there is no evidence
+    of an optimum far away, and no increase is allowed. Returns a non-negative ``eps`` bound.
+    """
+    if not (math.isfinite(k1) and math.isfinite(k2)) or k2 <= 0:
+        return 0.0
+    optimum = lr - k1 / (2.0 * k2)
+    if not math.isfinite(optimum):
+        return math.inf
+    return max(0.0, optimum / SAFETY_FACTOR - lr)

@@ -25,7 +25,13 @@ from .probe import (
     spread_from_sums,
 )
 from .records import DecisionRecord, TunerStats
-from .seed_search import SEARCH_MINIBATCHES, next_multiplier, seed_lr_from_search
+from .seed_search import (
+    SAFETY_FACTOR,
+    SEARCH_MINIBATCHES,
+    explore_increase_cap,
+    next_multiplier,
+    seed_lr_from_search,
+)
 from .snapshot import TrainingSnapshot, copy_into
 from .superbatch import BatchCursor, EmptyProbeDataError
 from .tuner_state import (
@@ -150,10 +156,11 @@ class LRTuner(torch.optim.Optimizer):
             skipped decision and warns; ``"raise"`` re-raises it. Either way the parameters,
             buffers and optimizer state are first restored to the post-step state.
         seed_search: at the first step, look along its direction on a log grid of LRs
-            (x10^(k/2), up to 10^4 away) and set the LR to a tenth of the one-step optimum when
-            the seed is far too small, or when the first step at the seed raised the loss (see
-            :mod:`lrtuner.seed_search`). ``min_superbatch`` minibatches, 10-40 forward passes,
-            once. ``False``: the paper's behaviour (the explore phase alone raises the LR).
+            (x10^(k/2), up to 10^6 away) and set the LR to 1/20 of the one-step optimum, then
+            redo the step at it; afterwards explore raises the LR to at most 1/20 of each fit's
+            one-step optimum (see :mod:`lrtuner.seed_search`). 8 minibatches at 6-15 grid
+            points, once. ``False``: the paper's behaviour (the explore phase alone raises the
+            LR, with a trust region that widens after boundary hits).
         seed: seeds the probe-data order and the dropout masks of probes.
 
     Example:
@@ -838,8 +845,13 @@ class LRTuner(torch.optim.Optimizer):
             and proposal.eps == bounds.upper
         )
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
-        proposed_lr = lr + eps
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
+        if self.phase == "explore" and self.policy.state.seed_searched and eps > 0:
+            cap = explore_increase_cap(lr, float(coeffs[1]), float(coeffs[2]))
+            if eps > cap:
+                eps = cap
+                reason += f"; increase capped at 1/{SAFETY_FACTOR:g} of the fitted one-step optimum"
+        proposed_lr = lr + eps
         if self.policy.note_fit_direction(proposal.eps, rate, step):
             reason += "; explore ended (decreases proposed on a saturated loss)"
         accepted, why = self.policy.judge(eps, lr, rate)
