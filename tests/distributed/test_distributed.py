@@ -87,7 +87,8 @@ def test_ranks_decide_identically_through_explore_exploit_and_rollback(ranks):
     _assert_ranks_identical(results)
     history = results[0]["history"]
     decisions = [(r["phase"], r["decision"]) for r in history]
-    assert decisions.count(("explore", "accepted")) >= 2
+    assert decisions.count(("explore", "accepted")) >= 1  # the seed search, at least
+    assert sum(p == "explore" and d in ("accepted", "rejected") for p, d in decisions) >= 3
     assert sum(p == "exploit" and d in ("accepted", "rejected") for p, d in decisions) >= 3
     # The NaN loss was passed on rank 1 only; the all-reduced loss rolled back on both ranks.
     assert results[0]["injected_at"] is not None
@@ -142,7 +143,12 @@ def test_gradscaler_skipped_step_is_recorded_and_not_probed(ranks, single, where
         # Training went on: every other call stepped, and decisions kept coming.
         assert res["stats"]["optimizer_steps"] == AMP_STEPS - 1
         assert res["stats"]["skipped_steps"] == 1
-        assert any(r["step"] > AMP_INF_CALL and r["decision"] == "accepted" for r in res["history"])
+        assert any(
+            r["step"] > AMP_INF_CALL
+            and r["decision"] in ("accepted", "rejected")
+            and r["num_batches"] > 0
+            for r in res["history"]
+        )
         assert res["scales"][AMP_INF_CALL] == res["scales"][AMP_INF_CALL - 1] / 2
         assert all(torch.isfinite(p).all() for p in res["params"].values())
     if where == "two_ranks":  # the inf was injected on rank 1 only

@@ -45,6 +45,7 @@ def train(
         superbatch=6,
         min_superbatch=2,
         explore_steps=30,
+        seed_search=False,  # the paper's explore moves the LR at many steps: a richer replay
     )
     per_epoch = len(ytr) // BATCH
     ckpt = os.path.join(out, "ckpt.pt")
