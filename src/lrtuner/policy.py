@@ -264,6 +264,9 @@ class TunerPolicy:
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
 
+        The tuner reports boundary hits only with ``seed_search=False``: after a seed search
+        the LR is already in range.
+
         The upper factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth
         1, 2, 4, 8 (x2, x3, x5, x9 per decision for ``g = 2``), so a seed LR orders of
         magnitude too small grows geometrically faster; the first proposal that lands inside
