@@ -264,8 +264,8 @@ class TunerPolicy:
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
 
-        The tuner reports boundary hits only with ``seed_search=False``: after a seed search
-        the LR is already in range.
+        Only without a seed search: the growing trust region is the fallback for a seed LR far
+        too small; after a search the LR is already in range and growth would only overshoot.
 
         The upper factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth
         1, 2, 4, 8 (x2, x3, x5, x9 per decision for ``g = 2``), so a seed LR orders of
@@ -273,7 +273,7 @@ class TunerPolicy:
         the range resets the growth.
         """
         s = self.state
-        if s.phase != "explore":
+        if s.phase != "explore" or s.seed_searched:
             s.growth = 1.0
             return
         s.growth = min(s.growth * 2.0, MAX_EXPLORE_GROWTH) if hit_upper else 1.0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -79,6 +82,27 @@ def _rng_devices() -> list[int]:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         return list(range(torch.cuda.device_count()))
     return []
+
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _ProbeSession:
+    """The parameters of one probe, moved along ``delta`` from the post-step ``theta1``."""
+
+    params: list[torch.Tensor]
+    theta1: list[torch.Tensor]
+    delta: list[torch.Tensor]
+    fsdp: list[torch.nn.Module]
+    forwards: int = 0
+
+    def move(self, alpha: float) -> None:
+        """Parameters to ``theta1 + alpha * delta`` (resharded for FSDP2)."""
+        copy_into(self.params, self.theta1)
+        if alpha != 0.0:
+            torch._foreach_add_(self.params, self.delta, alpha=alpha)
+        dist_utils.reshard(self.fsdp)
 
 
 class LRTuner(torch.optim.Optimizer):
@@ -567,27 +591,14 @@ class LRTuner(torch.optim.Optimizer):
         self._plain_step()
         delta = [t.clone() for t in before.params]
         torch._foreach_sub_(delta, [p.detach() for p in params])  # delta = theta0 - theta1
-        if not dist_utils.all_true(all(bool(torch.isfinite(d).all()) for d in delta)):
-            self._record(decision="skipped", reason="seed search: step direction is not finite")
+        defect = self._direction_defect(delta)
+        if defect is not None:
+            self._record(decision="skipped", reason=f"seed search: {defect}")
             return
-        if not dist_utils.any_true(any(bool(d.any()) for d in delta)):
-            self._record(
-                decision="skipped",
-                reason="seed search: the first step did not move the parameters",
-            )
-            return
-        try:
-            line = self._line_losses(params, delta, lr)
-        except EmptyProbeDataError as exc:
-            self._record(decision="skipped", reason=f"seed search: {exc}")
-            return
-        except Exception as exc:
-            if self.probe_errors == "raise":
-                raise
-            warnings.warn(f"LRTuner: probe_loss raised {exc!r}; seed search skipped", stacklevel=3)
-            self._record(
-                decision="skipped", reason=f"seed search: probe raised {exc!r}; state restored"
-            )
+        line = self._guarded_probe(
+            functools.partial(self._line_losses, params, delta, lr), "seed search", "seed search: "
+        )
+        if line is None:
             return
         multipliers, losses, loss0, num_batches, forwards = line
         result = seed_lr_from_search(lr, loss0, multipliers, losses)
@@ -618,12 +629,7 @@ class LRTuner(torch.optim.Optimizer):
         Returns the multipliers, their losses, the loss at theta0, the number of
         minibatches and this rank's forward passes.
         """
-        theta1 = [p.detach().clone() for p in params]
-        buffers = self._buffers()
-        buffer_copy = [b.clone() for b in buffers]
         world = dist_utils.world_size()
-        fsdp = dist_utils.fsdp_modules(self.modules)
-        forwards = 0
         batches: list[Any] = []
         failure = dist_utils.RankFailure()
         with failure:
@@ -635,38 +641,26 @@ class LRTuner(torch.optim.Optimizer):
             _probe_seed(self.seed, 0, SEED_SEARCH_STREAM, dist_utils.rank() + world * i)
             for i in range(len(batches))
         ]
-
-        def mean_loss(multiplier: float) -> float:
-            nonlocal forwards
-            copy_into(params, theta1)
-            torch._foreach_add_(params, delta, alpha=1.0 - multiplier)
-            dist_utils.reshard(fsdp)
-            local = torch.zeros(1, dtype=torch.float64)
-            fail = dist_utils.RankFailure()
-            with fail:
-                for batch, seed in zip(batches, seeds, strict=True):
-                    local += self._probe_forward(batch, seed).cpu()
-                    forwards += 1
-            total = float(fail.all_reduce_sum(local)[0]) / num_batches
-            return total if math.isfinite(total) else math.inf
-
         multipliers: list[float] = []
         losses: list[float] = []
-        try:
-            with (
-                torch.random.fork_rng(devices=_rng_devices()),
-                dist_utils.ddp_probe_guard(self.modules),
-            ):
-                loss0 = mean_loss(0.0)
-                while (m := next_multiplier(multipliers, losses, loss0)) is not None:
-                    multipliers.append(m)
-                    losses.append(mean_loss(m))
-        finally:
-            copy_into(params, theta1)
-            copy_into(buffers, buffer_copy)
-            dist_utils.reshard(fsdp)
-            self.stats.probe_forward_passes += forwards
-        return multipliers, losses, loss0, num_batches, forwards
+        with self._probing(params, delta) as session:
+
+            def mean_loss(multiplier: float) -> float:
+                session.move(1.0 - multiplier)  # theta0 - m * delta
+                local = torch.zeros(1, dtype=torch.float64)
+                fail = dist_utils.RankFailure()
+                with fail:
+                    for batch, seed in zip(batches, seeds, strict=True):
+                        local += self._probe_forward(batch, seed).cpu()
+                        session.forwards += 1
+                total = float(fail.all_reduce_sum(local)[0]) / num_batches
+                return total if math.isfinite(total) else math.inf
+
+            loss0 = mean_loss(0.0)
+            while (m := next_multiplier(multipliers, losses, loss0)) is not None:
+                multipliers.append(m)
+                losses.append(mean_loss(m))
+        return multipliers, losses, loss0, num_batches, session.forwards
 
     # ------------------------------------------------------------------ the fit
     def _fit_and_decide(self, rate: DropRate | None, rate_fields: dict[str, Any]) -> None:
@@ -678,39 +672,21 @@ class LRTuner(torch.optim.Optimizer):
         # delta = theta0 - theta1 = lr * d (built in place in the theta0 buffers)
         delta = theta0
         torch._foreach_sub_(delta, [p.detach() for p in params])
-        if not dist_utils.all_true(all(bool(torch.isfinite(d).all()) for d in delta)):
-            self._record(decision="skipped", reason="step direction is not finite", **rate_fields)
+        defect = self._direction_defect(delta)
+        if defect is not None:
+            self._record(decision="skipped", reason=defect, **rate_fields)
             return
-        if not dist_utils.any_true(any(bool(d.any()) for d in delta)):
-            self._record(
-                decision="skipped",
-                reason="the wrapped optimizer did not move the parameters (skipped step)",
-                **rate_fields,
-            )
+        fit = self._guarded_probe(
+            functools.partial(self._probe, params, delta, lr), "decision", "", **rate_fields
+        )
+        del delta, theta0
+        if fit is None:
             return
-        try:
-            fit = self._probe(params, delta, lr)
-        except EmptyProbeDataError as exc:
-            self._record(decision="skipped", reason=str(exc), **rate_fields)
-            return
-        except Exception as exc:
-            if self.probe_errors == "raise":
-                raise
-            warnings.warn(f"LRTuner: probe_loss raised {exc!r}; decision skipped", stacklevel=3)
-            self._record(
-                decision="skipped", reason=f"probe raised {exc!r}; state restored", **rate_fields
-            )
-            return
-        finally:
-            del delta, theta0
         self.stats.fits += 1
         self._decide(fit, lr, step, rate, rate_fields)
 
     def _probe(self, params: list[torch.Tensor], delta: list[torch.Tensor], lr: float) -> dict:
         """Evaluate the superbatch at each eps; restore everything bitwise afterwards."""
-        theta1 = [p.detach().clone() for p in params]
-        buffers = self._buffers()
-        buffer_copy = [b.clone() for b in buffers]
         ref_loss = self._reference_loss()
         bounds = self._bounds(lr, ref_loss)
         if bounds.upper <= 0 and bounds.lower >= 0:
@@ -719,59 +695,47 @@ class LRTuner(torch.optim.Optimizer):
         operator = fit_operator(epsilons)
         world = dist_utils.world_size()
         decision_index = self.stats.fits
-        devices = _rng_devices()
         per_round = max(1, math.ceil(self.min_superbatch / world))
         direction = 1 if self.phase == "explore" else -1
         max_local = max(1, math.ceil(self.superbatch / world))
         totals = torch.zeros(1 + 3 + 3 + len(epsilons), dtype=torch.float64)
         drawn = 0
-        forwards = 0
-        fsdp = dist_utils.fsdp_modules(self.modules)
-        try:
-            with torch.random.fork_rng(devices=devices), dist_utils.ddp_probe_guard(self.modules):
-                while True:
-                    # rounds of min_superbatch minibatches: 4, 8, 12, ... drawn in all
-                    take = min(per_round, max_local - drawn)
-                    local = torch.zeros_like(totals)
-                    # A failure on one rank is raised on all, after the round's all-reduce.
-                    failure = dist_utils.RankFailure()
-                    with failure:
-                        for _ in range(take):
-                            batch = self.cursor.next_batch()
-                            # Global batch index: rank r holds batches r, r + W, r + 2W, ...
-                            index = dist_utils.rank() + world * drawn
-                            seed = _probe_seed(self.seed, decision_index, FIT_STREAM, index)
-                            losses = []
-                            for eps in epsilons:
-                                copy_into(params, theta1)
-                                if eps != 0.0:
-                                    torch._foreach_add_(params, delta, alpha=-eps / lr)
-                                dist_utils.reshard(fsdp)
-                                losses.append(self._probe_forward(batch, seed))
-                                forwards += 1
-                            ell = torch.stack(losses).cpu().numpy()
-                            coeffs = fit_coefficients(operator, ell)
-                            local[0] += 1
-                            local[1:4] += torch.from_numpy(coeffs)
-                            local[4:7] += torch.from_numpy(coeffs * coeffs)
-                            local[7:] += torch.from_numpy(ell)
-                            drawn += 1
-                    totals += failure.all_reduce_sum(local)
-                    stats = totals.numpy()
-                    if not np.all(np.isfinite(stats)):
-                        break
-                    mean, stderr = spread_from_sums(stats[0], stats[1:4], stats[4:7])
-                    if drawn >= max_local:
-                        break
-                    if self.adaptive_superbatch and decision_is_resolved(
-                        mean, stderr, bounds, self.fit_tolerance * lr, direction
-                    ):
-                        break
-        finally:
-            copy_into(params, theta1)
-            copy_into(buffers, buffer_copy)
-            dist_utils.reshard(fsdp)
-            self.stats.probe_forward_passes += forwards
+        with self._probing(params, delta) as session:
+            while True:
+                # rounds of min_superbatch minibatches: 4, 8, 12, ... drawn in all
+                take = min(per_round, max_local - drawn)
+                local = torch.zeros_like(totals)
+                # A failure on one rank is raised on all, after the round's all-reduce.
+                failure = dist_utils.RankFailure()
+                with failure:
+                    for _ in range(take):
+                        batch = self.cursor.next_batch()
+                        # Global batch index: rank r holds batches r, r + W, r + 2W, ...
+                        index = dist_utils.rank() + world * drawn
+                        seed = _probe_seed(self.seed, decision_index, FIT_STREAM, index)
+                        losses = []
+                        for eps in epsilons:
+                            session.move(-eps / lr)
+                            losses.append(self._probe_forward(batch, seed))
+                            session.forwards += 1
+                        ell = torch.stack(losses).cpu().numpy()
+                        coeffs = fit_coefficients(operator, ell)
+                        local[0] += 1
+                        local[1:4] += torch.from_numpy(coeffs)
+                        local[4:7] += torch.from_numpy(coeffs * coeffs)
+                        local[7:] += torch.from_numpy(ell)
+                        drawn += 1
+                totals += failure.all_reduce_sum(local)
+                stats = totals.numpy()
+                if not np.all(np.isfinite(stats)):
+                    break
+                mean, stderr = spread_from_sums(stats[0], stats[1:4], stats[4:7])
+                if drawn >= max_local:
+                    break
+                if self.adaptive_superbatch and decision_is_resolved(
+                    mean, stderr, bounds, self.fit_tolerance * lr, direction
+                ):
+                    break
         stats = totals.numpy()
         n = float(stats[0])
         return {
@@ -780,8 +744,62 @@ class LRTuner(torch.optim.Optimizer):
             "n": n,
             "coefficients": stats[1:4] / n,
             "losses": (stats[7:] / n).tolist(),
-            "forwards": forwards,
+            "forwards": session.forwards,
         }
+
+    @contextlib.contextmanager
+    def _probing(
+        self, params: list[torch.Tensor], delta: list[torch.Tensor]
+    ) -> Iterator[_ProbeSession]:
+        """Probes may move the parameters along ``delta`` inside; the RNG is forked, DDP's
+        forward hooks are off, and on exit (also on error) the parameters and buffers are
+        restored bitwise and the forward passes counted."""
+        buffers = self._buffers()
+        buffer_copy = [b.clone() for b in buffers]
+        session = _ProbeSession(
+            params,
+            [p.detach().clone() for p in params],
+            delta,
+            dist_utils.fsdp_modules(self.modules),
+        )
+        try:
+            with (
+                torch.random.fork_rng(devices=_rng_devices()),
+                dist_utils.ddp_probe_guard(self.modules),
+            ):
+                yield session
+        finally:
+            copy_into(params, session.theta1)
+            copy_into(buffers, buffer_copy)
+            dist_utils.reshard(session.fsdp)
+            self.stats.probe_forward_passes += session.forwards
+
+    @staticmethod
+    def _direction_defect(delta: list[torch.Tensor]) -> str | None:
+        """Why a step direction cannot be probed (agreed on by every rank), or ``None``."""
+        if not dist_utils.all_true(all(bool(torch.isfinite(d).all()) for d in delta)):
+            return "step direction is not finite"
+        if not dist_utils.any_true(any(bool(d.any()) for d in delta)):
+            return "the wrapped optimizer did not move the parameters (skipped step)"
+        return None
+
+    def _guarded_probe(
+        self, run: Callable[[], _T], what: str, prefix: str, **fields: Any
+    ) -> _T | None:
+        """``run()``; on a probe failure (state already restored by :meth:`_probing`) record a
+        skipped decision and return ``None``, or re-raise with ``probe_errors="raise"``."""
+        try:
+            return run()
+        except EmptyProbeDataError as exc:
+            self._record(decision="skipped", reason=f"{prefix}{exc}", **fields)
+        except Exception as exc:
+            if self.probe_errors == "raise":
+                raise
+            warnings.warn(f"LRTuner: probe_loss raised {exc!r}; {what} skipped", stacklevel=4)
+            self._record(
+                decision="skipped", reason=f"{prefix}probe raised {exc!r}; state restored", **fields
+            )
+        return None
 
     def _probe_forward(self, batch: Any, seed: int) -> torch.Tensor:
         """``probe_loss(batch)`` with dropout seeded by ``seed``, as a float64 scalar."""
@@ -836,13 +854,8 @@ class LRTuner(torch.optim.Optimizer):
             return
         bounds: ClipBounds = fit["bounds"]
         proposal = propose_epsilon(float(coeffs[1]), float(coeffs[2]), bounds)
-        # The growing trust region is the fallback for a seed LR far too small; after a seed
-        # search the LR is already in range and growth would only overshoot.
         self.policy.note_boundary(
-            not self.policy.state.seed_searched
-            and proposal.clipped
-            and proposal.eps > 0
-            and proposal.eps == bounds.upper
+            proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper
         )
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
