@@ -33,6 +33,7 @@ import torch
 
 from lrtuner import LRTuner
 from lrtuner.bench.tasks import get_task
+from lrtuner.bench.tasks.base import forever
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -80,14 +81,10 @@ def _run(task, data, budget, steps: int, seed: int, tuner_options: dict | None) 
 
         base.step = timed_step  # type: ignore[method-assign]
     outer = 0.0
-    it = iter(batches)
+    it = forever(batches)
     start = time.perf_counter()
     for _ in range(steps):
-        try:
-            x, y = next(it)
-        except StopIteration:
-            it = iter(batches)
-            x, y = next(it)
+        x, y = next(it)
         opt.zero_grad()
         loss = task.loss(model(x), y)
         loss.backward()

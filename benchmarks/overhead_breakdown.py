@@ -25,6 +25,7 @@ import torch
 
 from lrtuner import LRTuner
 from lrtuner.bench.tasks import get_task
+from lrtuner.bench.tasks.base import forever
 
 PARTS = {
     "_seed_search_step": "seed search (once)",
@@ -68,15 +69,11 @@ def measure(task_name: str, steps: int, profile: str) -> dict[str, Any]:
     _timed(base, "step", totals)
     gen = torch.Generator().manual_seed(0)
     batches = task.train_batches(data, budget.batch_size, gen)
-    it = iter(batches)
+    it = forever(batches)
     in_step = 0.0
     start = time.perf_counter()
     for _ in range(steps):
-        try:
-            x, y = next(it)
-        except StopIteration:
-            it = iter(batches)
-            x, y = next(it)
+        x, y = next(it)
         tuner.zero_grad()
         loss = task.loss(model(x), y)
         loss.backward()
