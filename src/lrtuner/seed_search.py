@@ -51,6 +51,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .policy import MIN_RELATIVE_CHANGE
+
 #: Ratio between neighbouring grid points (half a decade).
 GRID_RATIO = math.sqrt(10.0)
 #: The search looks at most this far above (and below) the seed LR.
@@ -60,22 +62,15 @@ MIN_MULTIPLIER = 1e-6
 SAFETY_FACTOR = 20.0
 #: Minibatches whose mean loss is measured at each grid point (the same ones at every point).
 SEARCH_MINIBATCHES = 8
-#: A smaller relative change keeps the seed LR.
-MIN_RELATIVE_CHANGE = 0.05
 
 
 @dataclass(frozen=True)
 class SeedSearchResult:
-    """Outcome of a search: the LR to use, the refined optimum multiplier and why."""
+    """Outcome of a search: the LR to use, whether it differs from the seed, and why."""
 
     lr: float
-    multiplier: float | None
     changed: bool
     reason: str
-
-
-def _finite(x: float) -> bool:
-    return math.isfinite(x)
 
 
 def next_multiplier(
@@ -91,21 +86,21 @@ def next_multiplier(
     """
     if not multipliers:
         return 1.0
-    if not _finite(loss0):
+    if not math.isfinite(loss0):
         return None
-    upward = _finite(losses[0]) and losses[0] <= loss0
+    upward = math.isfinite(losses[0]) and losses[0] <= loss0
     last_m, last_loss = multipliers[-1], losses[-1]
     if upward:
-        if not _finite(last_loss) or last_loss > loss0:
+        if not math.isfinite(last_loss) or last_loss > loss0:
             return None
         nxt = last_m * GRID_RATIO
         return nxt if nxt <= MAX_MULTIPLIER * (1 + 1e-9) else None
     if len(multipliers) >= 2:
         prev_loss = losses[-2]
         if (
-            _finite(prev_loss)
+            math.isfinite(prev_loss)
             and prev_loss < loss0
-            and _finite(last_loss)
+            and math.isfinite(last_loss)
             and last_loss >= prev_loss
         ):
             return None
@@ -118,10 +113,11 @@ def refine_minimum(multipliers: Sequence[float], losses: Sequence[float]) -> flo
 
     The parabola passes through the best grid point and its two neighbours (in :math:`m`, so a
     loss exactly quadratic along :math:`d` gives its exact minimiser); its vertex is kept only
-    when it is convex, and clipped to the neighbours. At the edge of the grid, or with a
-    non-finite neighbour, the best grid point itself is returned.
+    when it is convex, and clipped to the neighbours. Non-finite points are left out; at the
+    edge of the grid the best grid point itself is returned.
     """
-    points = sorted((m, loss) for m, loss in zip(multipliers, losses, strict=True) if _finite(loss))
+    pairs = zip(multipliers, losses, strict=True)
+    points = sorted((m, loss) for m, loss in pairs if math.isfinite(loss))
     if not points:
         raise ValueError("Invalid losses: none is finite")
     best = min(range(len(points)), key=lambda i: points[i][1])
@@ -149,21 +145,21 @@ def seed_lr_from_search(
     between 0 and the first grid point is located too. A change below
     ``MIN_RELATIVE_CHANGE`` of the LR keeps the seed LR as it is.
     """
-    if not _finite(loss0) or not any(_finite(x) for x in losses):
-        return SeedSearchResult(lr, None, False, "seed search: probe loss is not finite; LR kept")
-    best_loss = min(x for x in losses if _finite(x))
+    if not math.isfinite(loss0) or not any(math.isfinite(x) for x in losses):
+        return SeedSearchResult(lr, False, "seed search: probe loss is not finite; LR kept")
+    best_loss = min(x for x in losses if math.isfinite(x))
     if best_loss >= loss0:
         return SeedSearchResult(
-            lr, None, False, "seed search: no LR on the grid lowers the loss; LR kept"
+            lr, False, "seed search: no LR on the grid lowers the loss; LR kept"
         )
     m_star = refine_minimum([0.0, *multipliers], [loss0, *losses])
     proposed = lr * m_star / SAFETY_FACTOR
     where = f"one-step loss minimal at {m_star:.3g} x the seed LR"
     if abs(proposed - lr) < MIN_RELATIVE_CHANGE * lr:
-        return SeedSearchResult(lr, m_star, False, f"seed search: {where}; seed LR kept")
+        return SeedSearchResult(lr, False, f"seed search: {where}; seed LR kept")
     verb = "raised" if proposed > lr else "lowered"
     return SeedSearchResult(
-        proposed, m_star, True, f"seed search: {where}; LR {verb} to 1/{SAFETY_FACTOR:g} of it"
+        proposed, True, f"seed search: {where}; LR {verb} to 1/{SAFETY_FACTOR:g} of it"
     )
 
 
