@@ -1,21 +1,24 @@
-"""Probe overhead of LRTuner: wall-clock of tuned vs plain training for the same steps.
+"""Overhead of LRTuner: wall-clock of tuned vs plain training, side by side in one run.
 
-For each task, the same model/optimizer/batches are trained for ``--steps`` steps twice per
-repeat, once with the plain wrapped optimizer and once wrapped in :class:`lrtuner.LRTuner`
-(library defaults, or the paper's fixed 100 x 5 superbatch without the seed search with
-``--config paper``). Runs
-alternate (plain, tuned, plain, tuned, ...) so that machine noise hits both alike; the
-wall-clock ratio is median(tuned) / median(plain). Machine noise between runs on a shared
-2-core CPU is several percent, larger than the effect measured at long budgets, so each tuned
-run also times the tuner's own work inside the run: the time spent in ``LRTuner.step`` minus
-the wrapped optimizer's steps within it (probes, seed search, bookkeeping). The in-run ratio
-is ``run time / (run time - tuner time)``, the median over repeats. Probe forward passes are
-counted.
+For each task and seed, two trainings of the same model (same initial weights, same batch
+order, same constant LR) run in lockstep in one process: step ``i`` of the plain optimizer,
+then step ``i`` of the same optimizer wrapped in :class:`lrtuner.LRTuner` (library defaults with
+``total_steps``, or the paper's fixed 100 x 5 superbatch without the seed search with
+``--configs paper``), the order swapped every step. Each side's steps are timed (zero_grad,
+forward, backward, step); the **wall-clock ratio** is the tuned total over the plain total.
+Machine noise (other jobs, frequency changes) hits both sides within milliseconds of each other,
+so it cancels in the ratio, unlike separate runs minutes apart.
 
-    python benchmarks/overhead.py --tasks digits-mlp,fmnist-cnn --steps 400 --repeats 3 \
-        --out benchmarks/results/overhead
+Inside the tuned side, the tuner's parts are timed too (the **breakdown**, as a percentage of
+the tuned side's training work, i.e. its time minus the tuner's): the seed search, the fits
+(probes and decision), the per-step finite-gradient check, and the rest of ``LRTuner.step``.
+Their sum gives the in-run ratio ``time / (time - tuner time)``, a second, independent figure.
+Probe forward passes are counted (per fit, and the seed search's apart).
 
-writes ``overhead.json`` (config + every timing) and ``overhead.md`` (the table) to ``--out``.
+    python benchmarks/overhead.py --tasks fmnist-cnn --steps 1500 --seeds 0,1 \\
+        --out benchmarks/results/overhead/fmnist-cnn
+
+writes ``overhead.json`` (config + every timing) and ``overhead.md`` (the tables) to ``--out``.
 """
 
 from __future__ import annotations
@@ -46,142 +49,196 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: LRTuner methods timed inside the run, and how the breakdown names them.
+PARTS = {
+    "_seed_search_step": "seed search (once)",
+    "_fit_and_decide": "fits (probes + decision)",
+    "_local_grads_finite": "finite-gradient check (every step)",
+}
+OTHER = "rest of LRTuner.step (every step)"
 
-def _run(task, data, budget, steps: int, seed: int, tuner_options: dict | None) -> dict:
-    torch.manual_seed(seed)
-    model = task.build_model(data)
-    model.train()
-    base = task.make_optimizer(model.parameters(), task.seed_lr)
-    gen = torch.Generator().manual_seed(seed)
-    batches = task.train_batches(data, budget.batch_size, gen)
-    opt: Any = base
-    if tuner_options is not None:
-        probe = task.train_batches(data, budget.batch_size, None)
-        opt = LRTuner(
-            base,
-            probe_loss=lambda b: task.loss(model(b[0]), b[1]),
-            probe_data=probe,
-            model=model,
-            total_steps=steps,
-            seed=seed,
-            **tuner_options,
+
+class _Side:
+    """One of the two trainings: model, optimizer, batches and its accumulated step time."""
+
+    def __init__(self, task, data, budget, steps: int, seed: int, options: dict | None) -> None:
+        torch.manual_seed(seed)
+        self.task = task
+        self.model = task.build_model(data)
+        self.model.train()
+        self.base = task.make_optimizer(self.model.parameters(), task.seed_lr)
+        self.batches = forever(
+            task.train_batches(data, budget.batch_size, torch.Generator().manual_seed(seed))
         )
-    # Time inside the tuner's step minus the wrapped optimizer's own steps = the tuner's work
-    # (probes, seed search, bookkeeping), measured inside the run itself.
-    inner = [0.0]
-    if tuner_options is not None:
-        wrapped_step = base.step
+        self.seconds = 0.0
+        self.parts: dict[str, float] = {}
+        self.tuner: LRTuner | None = None
+        if options is not None:
+            model = self.model
+            self.tuner = LRTuner(
+                self.base,
+                probe_loss=lambda b: task.loss(model(b[0]), b[1]),
+                probe_data=task.train_batches(data, budget.batch_size, None),
+                model=model,
+                total_steps=steps,
+                seed=seed,
+                **options,
+            )
+            for name in PARTS:
+                self._time(self.tuner, name)
+            self._time(self.tuner, "step")
+            self._time(self.base, "step", "wrapped step")
 
-        def timed_step(*args: Any, **kwargs: Any) -> Any:
+    def _time(self, obj: Any, name: str, key: str | None = None) -> None:
+        inner = getattr(obj, name)
+        key = key or name
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return wrapped_step(*args, **kwargs)
+                return inner(*args, **kwargs)
             finally:
-                inner[0] += time.perf_counter() - t0
+                self.parts[key] = self.parts.get(key, 0.0) + time.perf_counter() - t0
 
-        base.step = timed_step  # type: ignore[method-assign]
-    outer = 0.0
-    it = forever(batches)
-    start = time.perf_counter()
-    for _ in range(steps):
-        x, y = next(it)
+        setattr(obj, name, timed)
+
+    def train_step(self) -> None:
+        x, y = next(self.batches)
+        t0 = time.perf_counter()
+        opt = self.tuner if self.tuner is not None else self.base
         opt.zero_grad()
-        loss = task.loss(model(x), y)
+        loss = self.task.loss(self.model(x), y)
         loss.backward()
-        if tuner_options is not None:
-            t0 = time.perf_counter()
-            opt.step(loss=loss)
-            outer += time.perf_counter() - t0
+        if self.tuner is not None:
+            self.tuner.step(loss=loss)
         else:
-            opt.step()
-    seconds = time.perf_counter() - start
-    out: dict[str, Any] = {"seconds": seconds}
-    if tuner_options is not None:
-        tuner_seconds = outer - inner[0]
-        out.update(
-            tuner_seconds=tuner_seconds,
-            attributed_ratio=seconds / (seconds - tuner_seconds),
-        )
-    if tuner_options is not None:
-        search = [r for r in opt.history if r.reason.startswith("seed search")]
-        fits = [r for r in opt.history if r.forward_passes > 0 and r not in search]
-        out.update(
-            search_forward_passes=sum(r.forward_passes for r in search),
-            probe_forward_passes=opt.stats.probe_forward_passes,
-            fits=len(fits),
-            decisions=opt.stats.decisions,
-            final_lr=opt.lr,
-        )
-    return out
+            self.base.step()
+        self.seconds += time.perf_counter() - t0
+
+    def breakdown(self) -> dict[str, Any]:
+        """The tuner's parts as % of this side's training work (time minus tuner time)."""
+        # the wrapped optimizer's steps, also those inside fits, are training work
+        tuner_seconds = self.parts.get("step", 0.0) - self.parts.get("wrapped step", 0.0)
+        training = self.seconds - tuner_seconds
+        parts = {label: self.parts.get(name, 0.0) for name, label in PARTS.items()}
+        parts[OTHER] = tuner_seconds - sum(parts.values())
+        return {
+            "tuner_seconds": tuner_seconds,
+            "in_run_ratio": self.seconds / training,
+            "percent_of_training": {k: 100 * v / training for k, v in parts.items()},
+        }
 
 
-def measure(task_name: str, steps: int, repeats: int, config: str, profile: str) -> dict:
+def _lockstep(task, data, budget, steps: int, seed: int, options: dict) -> dict[str, Any]:
+    plain = _Side(task, data, budget, steps, seed, None)
+    tuned = _Side(task, data, budget, steps, seed, options)
+    for i in range(steps):
+        for side in (plain, tuned) if i % 2 == 0 else (tuned, plain):
+            side.train_step()
+    tuner = tuned.tuner
+    assert tuner is not None
+    search = [r for r in tuner.history if r.reason.startswith("seed search")]
+    fits = [r for r in tuner.history if r.forward_passes > 0 and r not in search]
+    return {
+        "seed": seed,
+        "plain_seconds": plain.seconds,
+        "tuned_seconds": tuned.seconds,
+        "wallclock_ratio": tuned.seconds / plain.seconds,
+        **tuned.breakdown(),
+        "search_forward_passes": sum(r.forward_passes for r in search),
+        "fit_forward_passes": [r.forward_passes for r in fits],
+        "probe_forward_passes": tuner.stats.probe_forward_passes,
+        "fits": len(fits),
+        "final_lr": tuner.lr,
+    }
+
+
+def measure(task_name: str, steps: int, seeds: list[int], config: str, profile: str) -> dict:
     task = get_task(task_name)
     budget = task.budget(profile)
     data = task.load(budget)
     options = CONFIGS[config]
-    _run(task, data, budget, min(steps, 20), 0, None)  # warm-up (allocator, kernels)
-    plain, tuned = [], []
-    for r in range(repeats):
-        plain.append(_run(task, data, budget, steps, r, None))
-        tuned.append(_run(task, data, budget, steps, r, options))
-    p = statistics.median(x["seconds"] for x in plain)
-    t = statistics.median(x["seconds"] for x in tuned)
-    attributed = statistics.median(x["attributed_ratio"] for x in tuned)
-    forwards = statistics.mean(x["probe_forward_passes"] for x in tuned)
-    search = statistics.mean(x["search_forward_passes"] for x in tuned)
-    fits = statistics.mean(x["fits"] for x in tuned)
+    _lockstep(task, data, budget, min(steps, 20), 0, options)  # warm-up (allocator, kernels)
+    runs = [_lockstep(task, data, budget, steps, s, options) for s in seeds]
+    fits = sum(r["fits"] for r in runs)
+    fit_forwards = sum(sum(r["fit_forward_passes"]) for r in runs)
     return {
         "task": task_name,
         "config": config,
         "tuner_options": options,
         "steps": steps,
         "batch_size": budget.batch_size,
-        "repeats": repeats,
-        "plain_seconds": [x["seconds"] for x in plain],
-        "tuned_seconds": [x["seconds"] for x in tuned],
-        "tuned": tuned,
-        "wallclock_ratio": t / p,
-        "attributed_ratio": attributed,
-        "probe_forwards_per_step": forwards / steps,
-        "probe_forwards_per_fit": (forwards - search) / fits if fits else 0.0,
-        "seed_search_forwards": search,
-        "fits": fits,
+        "seeds": seeds,
+        "runs": runs,
+        "wallclock_ratio": statistics.mean(r["wallclock_ratio"] for r in runs),
+        "in_run_ratio": statistics.mean(r["in_run_ratio"] for r in runs),
+        "fits": fits / len(runs),
+        "probe_forwards_per_fit": fit_forwards / fits if fits else 0.0,
+        "seed_search_forwards": statistics.mean(r["search_forward_passes"] for r in runs),
+        "probe_forwards_per_step": statistics.mean(r["probe_forward_passes"] for r in runs) / steps,
         "paper_forwards_per_fit": 500,
     }
 
 
+def _spread(values: list[float]) -> str:
+    if len(values) < 2:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
 def to_markdown(rows: list[dict]) -> str:
     lines = [
-        "| task | config | steps | plain s (median) | tuned s (median) | wall-clock ratio "
+        "| task | config | steps | seeds | plain s | tuned s | wall-clock ratio, mean (range) "
         "| in-run ratio | fits | probe fwd / fit | seed search fwd (once) "
         "| probe fwd / step (all) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        runs = r["runs"]
         lines.append(
             f"| {r['task']} | {r['config']} | {r['steps']} "
-            f"| {statistics.median(r['plain_seconds']):.2f} "
-            f"| {statistics.median(r['tuned_seconds']):.2f} | {r['wallclock_ratio']:.3f} "
-            f"| {r.get('attributed_ratio', float('nan')):.3f} "
+            f"| {','.join(str(s) for s in r['seeds'])} "
+            f"| {statistics.mean(x['plain_seconds'] for x in runs):.1f} "
+            f"| {statistics.mean(x['tuned_seconds'] for x in runs):.1f} "
+            f"| {_spread([x['wallclock_ratio'] for x in runs])} "
+            f"| {_spread([x['in_run_ratio'] for x in runs])} "
             f"| {r['fits']:.1f} | {r['probe_forwards_per_fit']:.1f} "
-            f"| {r.get('seed_search_forwards', 0):.0f} | {r['probe_forwards_per_step']:.3f} |"
+            f"| {r['seed_search_forwards']:.0f} | {r['probe_forwards_per_step']:.3f} |"
+        )
+    lines += ["", "Breakdown of the tuner's work, % of training time (mean over seeds):", ""]
+    labels = [*PARTS.values(), OTHER]
+    lines += [
+        "| task | config | steps | " + " | ".join(labels) + " |",
+        "|---|---|---|" + "---|" * len(labels),
+    ]
+    for r in rows:
+        pct = [
+            statistics.mean(x["percent_of_training"][label] for x in r["runs"]) for label in labels
+        ]
+        lines.append(
+            f"| {r['task']} | {r['config']} | {r['steps']} | "
+            + " | ".join(f"{p:.2f}" for p in pct)
+            + " |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", default="digits-mlp,fmnist-cnn")
+    parser.add_argument("--tasks", default="fmnist-cnn")
     parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--configs", default="defaults,paper")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--configs", default="defaults")
     parser.add_argument("--profile", default="standard", help="task budget (batch size, data)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results/overhead")
     args = parser.parse_args(argv)
     if args.steps <= 0:
         raise ValueError(f"Invalid --steps: {args.steps}")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise ValueError(f"Invalid --seeds: {args.seeds!r} (need integers, e.g. 0,1)") from None
     configs = args.configs.split(",")
     for c in configs:
         if c not in CONFIGS:
@@ -190,10 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for task in args.tasks.split(","):
         for config in configs:
-            row = measure(task, args.steps, args.repeats, config, args.profile)
+            row = measure(task, args.steps, seeds, config, args.profile)
             print(
-                f"{task} [{config}]: ratio {row['wallclock_ratio']:.3f}, "
-                f"in-run {row['attributed_ratio']:.3f}, "
+                f"{task} [{config}]: wall-clock ratio {row['wallclock_ratio']:.3f}, "
+                f"in-run {row['in_run_ratio']:.3f}, "
                 f"{row['probe_forwards_per_fit']:.1f} probe fwd/fit, "
                 f"{row['probe_forwards_per_step']:.3f} probe fwd/step",
                 flush=True,

@@ -4,4 +4,4 @@ from .records import DecisionRecord, TunerStats
 from .tuner import LRTuner
 
 __all__ = ["DecisionRecord", "LRTuner", "TunerStats"]
-__version__ = "0.2.1"
+__version__ = "0.3.0"

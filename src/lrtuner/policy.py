@@ -104,6 +104,7 @@ class PolicyState:
     last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
+    fit_forwards: int = 0  # forward passes of all fits so far, over all ranks (probe ledger)
     window_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

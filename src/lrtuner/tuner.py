@@ -48,6 +48,13 @@ FORWARDS_PER_STEP = 3.0
 MIN_RECOMPUTE_EVERY = 10
 DEFAULT_RECOMPUTE_CAP = 1000
 EXPLORE_RECOMPUTE_CAP = 50
+#: Decisions guaranteed to the explore phase after a seed search, and to the exploit phase.
+EXPLORE_CHANCES_AFTER_SEARCH = 2
+EXPLOIT_CHANCES = 10
+#: Spacing of decisions: probes at every decision would cost this share of training.
+DECISION_SPACING_SHARE = 0.03
+#: The probe ledger always allows this many fits of ``min_superbatch`` minibatches per run.
+MIN_FITS_PER_RUN = 5
 #: After consecutive rejected fits the interval cap doubles, up to this factor.
 MAX_BACKOFF = 8
 
@@ -75,6 +82,12 @@ FIT_STREAM, SEED_SEARCH_STREAM = 0, 1
 def _probe_seed(seed: int, decision: int, stream: int, batch: int) -> int:
     """Dropout seed of one probe batch: the same for every eps of that batch."""
     return int(np.random.SeedSequence([seed, decision, stream, batch]).generate_state(1)[0])
+
+
+def _loss_value(loss: torch.Tensor | float | None) -> float | None:
+    if loss is None:
+        return None
+    return float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
 
 
 def _rng_devices() -> list[int]:
@@ -216,7 +229,7 @@ class LRTuner(torch.optim.Optimizer):
         saturation_threshold: float | None = None,
         rollback: bool = True,
         snapshot_device: torch.device | str | None = None,
-        probe_budget: float = 0.03,
+        probe_budget: float = 0.01,
         fit_tolerance: float = 0.25,
         max_lr_factor: float = 2.0,
         probe_errors: str = "warn",
@@ -303,6 +316,7 @@ class LRTuner(torch.optim.Optimizer):
         self.recompute_every = recompute_every or self._recompute_cap()  # phase is explore
         self._steps_since_decision = 0
         self._snapshot: TrainingSnapshot | None = None
+        self._grad_plan_cache: tuple[tuple[int, ...], list] | None = None
         dist_utils.check_supported(self._params_raw(), self.modules)
 
     # ------------------------------------------------------------------ forwarding
@@ -394,25 +408,29 @@ class LRTuner(torch.optim.Optimizer):
     def _recompute_cap(self) -> int:
         """Longest interval between decisions.
 
-        Explore: ``explore_steps // 4`` (at least 4 chances to raise the LR), or 50 when the
-        explore length is open. Exploit: ``total_steps // 10`` (at least 10 chances to anneal),
-        or 1000 when the run length is unknown.
+        Explore: ``explore_steps // 4`` (at least 4 chances to raise the LR), ``// 2`` after a
+        seed search (which has made the large move already), or 50 when the explore length is
+        open. Exploit: ``total_steps // 5`` (at least 5 chances to anneal), or 1000 when the
+        run length is unknown.
         """
         explore = self.policy.state.explore_steps
         if self.phase == "explore":
             if explore is None:
                 return EXPLORE_RECOMPUTE_CAP
-            return max(MIN_RECOMPUTE_EVERY, explore // 4)
+            chances = EXPLORE_CHANCES_AFTER_SEARCH if self.policy.state.seed_searched else 4
+            return max(MIN_RECOMPUTE_EVERY, explore // chances)
         if self.total_steps:
-            return max(MIN_RECOMPUTE_EVERY, self.total_steps // 10)
+            return max(MIN_RECOMPUTE_EVERY, self.total_steps // EXPLOIT_CHANCES)
         return DEFAULT_RECOMPUTE_CAP
 
     def _next_interval(self, forward_passes: int) -> int:
         if self.fixed_recompute_every is not None:
             return self.fixed_recompute_every
-        wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * self.probe_budget))
+        wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * DECISION_SPACING_SHARE))
         cap = self._recompute_cap() * self.policy.state.backoff
         interval = int(min(max(wanted, MIN_RECOMPUTE_EVERY), cap))
+        if self.phase == "explore" and self.policy.state.seed_searched:
+            interval = cap  # the search made the large move: explore only looks at the cap
         explore = self.policy.state.explore_steps
         if self.phase == "explore" and explore is not None:
             # the phase switch happens at a decision: land one exactly at the end of explore
@@ -435,12 +453,13 @@ class LRTuner(torch.optim.Optimizer):
 
     def observe_loss(self, loss: torch.Tensor | float | None) -> float | None:
         """Feed one training loss to the drop-rate tracking (all-reduced across ranks)."""
-        if loss is not None:
-            loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-        value = dist_utils.all_reduce_loss(loss)
+        value = dist_utils.all_reduce_loss(_loss_value(loss))
+        self._note_loss(value)
+        return value
+
+    def _note_loss(self, value: float | None) -> None:
         if value is not None and math.isfinite(value):
             self.policy.record_loss(value)
-        return value
 
     # ------------------------------------------------------------------ step
     @torch.no_grad()
@@ -456,8 +475,10 @@ class LRTuner(torch.optim.Optimizer):
         ``loss`` (or the value ``closure`` returns) is the training loss of this step; it feeds
         the loss-drop-rate tracking. A non-finite loss skips the wrapped step (the gradients
         would corrupt the parameters), rolls back a pending change, and is recorded. So do
-        non-finite gradients (NaN/inf in any ``.grad``, or a gradient norm that overflows),
-        checked with one fused reduction per device before the wrapped step.
+        non-finite gradients (NaN/inf in any ``.grad``), checked with one fused norm per
+        device and dtype before the wrapped step (skipped when an enabled ``grad_scaler``
+        has checked them). Under ``torch.distributed`` the loss and the check share one
+        all-reduce per step.
 
         ``grad_scaler``: call ``tuner.step(loss=loss, grad_scaler=scaler)`` in place of
         ``scaler.step(tuner)``; a step the scaler skips for inf/NaN gradients is then neither
@@ -466,10 +487,13 @@ class LRTuner(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        loss_value = (
-            self.observe_loss(loss) if loss is not None or dist_utils.is_distributed() else None
-        )
         scaler_skip = grad_scaler is not None and amp_utils.scaler_found_inf(grad_scaler, self)
+        # An enabled GradScaler has checked the gradients already.
+        scaler_checked = grad_scaler is not None and grad_scaler.is_enabled()
+        loss_value, grads_finite = dist_utils.all_reduce_step(
+            _loss_value(loss), scaler_checked or self._local_grads_finite()
+        )
+        self._note_loss(loss_value)
         if loss_value is not None and not math.isfinite(loss_value):
             self._on_nonfinite_loss(loss_value)
             return loss
@@ -480,7 +504,7 @@ class LRTuner(torch.optim.Optimizer):
                 reason="GradScaler found inf/NaN gradients; step not applied, not probed",
             )
             return loss
-        if not self._grads_finite():
+        if not grads_finite:
             self._on_nonfinite_grads()
             return loss
 
@@ -506,20 +530,43 @@ class LRTuner(torch.optim.Optimizer):
             return
         self._record(decision="skipped", reason=f"training loss is {value}; step not applied")
 
-    def _grads_finite(self) -> bool:
-        """True if every gradient is finite on every rank (one norm per device and dtype)."""
-        groups: dict[tuple[torch.device, torch.dtype], list[torch.Tensor]] = {}
-        for group in self.optimizer.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    g = dist_utils.local_tensor(p.grad)
-                    g = g.coalesce().values() if g.is_sparse else g
-                    groups.setdefault((g.device, g.dtype), []).append(g)
-        finite = all(
-            bool(torch.stack(torch._foreach_norm(grads)).isfinite().all())
-            for grads in groups.values()
-        )
-        return dist_utils.all_true(finite)
+    def _local_grads_finite(self) -> bool:
+        """True if every gradient on this rank is finite.
+
+        One fused L2 norm per device and dtype (float32 norms for float16 gradients), and one
+        sum of the norms: the sum is finite exactly when every gradient is finite and the
+        total does not overflow float64. The parameters are grouped once, not every step; the
+        grouping is rebuilt when the param groups change size.
+        """
+        total = 0.0
+        for params, sharded in self._grad_plan():
+            grads = []
+            for p in params:
+                g = p.grad
+                if g is None:
+                    continue
+                if sharded:
+                    g = dist_utils.local_tensor(g)
+                grads.append(g.coalesce().values() if g.is_sparse else g)
+            if not grads:
+                continue
+            if grads[0].dtype == torch.float16:  # a float16 norm overflows at 65504
+                norms = [torch.linalg.vector_norm(g, dtype=torch.float32) for g in grads]
+            else:
+                norms = list(torch._foreach_norm(grads))
+            total += float(torch.stack(norms).sum())
+        return math.isfinite(total)
+
+    def _grad_plan(self) -> list[tuple[list[torch.Tensor], bool]]:
+        """Parameters grouped by (device, dtype), each group flagged if it holds DTensors."""
+        key = tuple(len(g["params"]) for g in self.optimizer.param_groups)
+        if self._grad_plan_cache is None or self._grad_plan_cache[0] != key:
+            groups: dict[tuple[Any, torch.dtype], list[torch.Tensor]] = {}
+            for p in self._params_raw():
+                groups.setdefault((p.device, p.dtype), []).append(p)
+            plan = [(ps, any(type(p).__name__ == "DTensor" for p in ps)) for ps in groups.values()]
+            self._grad_plan_cache = (key, plan)
+        return self._grad_plan_cache[1]
 
     def _on_nonfinite_grads(self) -> None:
         self.stats.skipped_steps += 1
@@ -563,11 +610,51 @@ class LRTuner(torch.optim.Optimizer):
             self.recompute_every = self._next_interval(self.policy.state.last_fit_forwards)
             self._record(decision="skipped", reason="explore phase ended", **rate_fields)
         due, why = self.policy.fit_due(rate)
+        if due:
+            due, why = self._fit_affordable()
         if not due:
             self._plain_step()
             self._record(decision="skipped", reason=why, **rate_fields)
             return
         self._fit_and_decide(rate, rate_fields)
+
+    def _fit_allowance(self, step: int) -> float:
+        """Forward passes (over all ranks) the fits may have used by ``step``: the probe ledger.
+
+        ``probe_budget * 3`` per step (a training step counted as 3 forward passes), but never
+        less than ``MIN_FITS_PER_RUN`` fits of ``min_superbatch`` minibatches per run: spread
+        evenly over ``total_steps`` when it is known, granted up front otherwise. The seed
+        search is not charged (it runs once, before any fit).
+        """
+        rate = FORWARDS_PER_STEP * self.probe_budget
+        floor = MIN_FITS_PER_RUN * self.min_superbatch * self.num_probes
+        if self.total_steps:
+            return max(rate * self.total_steps, floor) * step / self.total_steps
+        return rate * step + floor
+
+    def _fit_minibatch_limit(self) -> int:
+        """Most minibatches (over all ranks) this fit may draw: ``superbatch``, and under the
+        probe ledger no more than what is left of the allowance (but ``min_superbatch``)."""
+        if self.fixed_recompute_every is not None:
+            return self.superbatch
+        left = self._fit_allowance(self.stats.optimizer_steps) - self.policy.state.fit_forwards
+        affordable = int(left // self.num_probes)
+        return min(self.superbatch, max(self.min_superbatch, affordable))
+
+    def _fit_affordable(self) -> tuple[bool, str]:
+        """A due fit runs only while the fits so far are within the ledger (automatic spacing
+        only: with a fixed ``recompute_every`` every due fit runs)."""
+        if self.fixed_recompute_every is not None:
+            return True, ""
+        spent = self.policy.state.fit_forwards
+        step = self.stats.optimizer_steps + 1
+        allowed = self._fit_allowance(step)
+        if spent <= allowed:
+            return True, ""
+        return False, (
+            f"probe budget: fits have used {spent} forward passes, {allowed:.0f} allowed by "
+            f"step {step}"
+        )
 
     # ------------------------------------------------------------------ seed search
     def _seed_search_due(self) -> bool:
@@ -601,6 +688,8 @@ class LRTuner(torch.optim.Optimizer):
         if line is None:
             return
         multipliers, losses, loss0, num_batches, forwards = line
+        # the search's forward passes count against the probe budget like a fit's
+        self.recompute_every = self._next_interval(forwards)
         result = seed_lr_from_search(lr, loss0, multipliers, losses)
         del delta
         if result.changed:
@@ -697,7 +786,10 @@ class LRTuner(torch.optim.Optimizer):
         decision_index = self.stats.fits
         per_round = max(1, math.ceil(self.min_superbatch / world))
         direction = 1 if self.phase == "explore" else -1
-        max_local = max(1, math.ceil(self.superbatch / world))
+        max_increase = None
+        if self.phase == "explore" and self.policy.state.seed_searched:
+            max_increase = functools.partial(explore_increase_cap, lr)
+        max_local = max(1, math.ceil(self._fit_minibatch_limit() / world))
         totals = torch.zeros(1 + 3 + 3 + len(epsilons), dtype=torch.float64)
         drawn = 0
         with self._probing(params, delta) as session:
@@ -733,7 +825,12 @@ class LRTuner(torch.optim.Optimizer):
                 if drawn >= max_local:
                     break
                 if self.adaptive_superbatch and decision_is_resolved(
-                    mean, stderr, bounds, self.fit_tolerance * lr, direction
+                    mean,
+                    stderr,
+                    bounds,
+                    self.fit_tolerance * lr,
+                    direction,
+                    max_increase=max_increase,
                 ):
                     break
         stats = totals.numpy()
@@ -848,6 +945,7 @@ class LRTuner(torch.optim.Optimizer):
             **rate_fields,
         }
         self.policy.state.last_fit_forwards = int(fit["forwards"])
+        self.policy.state.fit_forwards += int(fit["n"]) * len(fit["epsilons"])
         self.recompute_every = self._next_interval(fit["forwards"])
         if not np.all(np.isfinite(coeffs)) or not all(math.isfinite(x) for x in fit["losses"]):
             self._record(decision="rejected", reason="probe loss is not finite", **common)

@@ -1,4 +1,4 @@
-"""benchmarks/overhead.py and benchmarks/overhead_breakdown.py on a short digits run."""
+"""benchmarks/overhead.py on a short digits run: lockstep timing, breakdown and counts."""
 
 from __future__ import annotations
 
@@ -19,42 +19,38 @@ def _load(name: str):
     return module
 
 
-def test_breakdown_parts_add_up_to_the_in_run_ratio(tmp_path):
-    breakdown = _load("overhead_breakdown")
-    breakdown.main(["--task", "digits-mlp", "--steps", "60", "--out", str(tmp_path)])
-    row = json.loads((tmp_path / "breakdown.json").read_text())["row"]
-    parts = row["percent_of_training"]
-    assert parts["seed search (once)"] > 0  # the search ran at step 1
-    assert parts["finite-gradient check (every step)"] > 0
-    assert sum(parts.values()) == pytest.approx(100 * (row["in_run_ratio"] - 1), rel=1e-6)
-    assert row["stats"]["optimizer_steps"] == 60
-    assert "in-run ratio" in (tmp_path / "breakdown.md").read_text()
-
-
-def test_overhead_counts_search_and_fits_apart(tmp_path):
+def test_overhead_lockstep_breakdown_and_counts(tmp_path):
     overhead = _load("overhead")
     overhead.main(
-        [
-            "--tasks",
-            "digits-mlp",
-            "--steps",
-            "60",
-            "--repeats",
-            "1",
-            "--configs",
-            "defaults",
-            "--threads",
-            "1",
-            "--out",
-            str(tmp_path),
-        ]
+        ["--tasks", "digits-mlp", "--steps", "60", "--seeds", "0,1", "--out", str(tmp_path)]
     )
     row = json.loads((tmp_path / "overhead.json").read_text())["rows"][0]
-    tuned = row["tuned"][0]
-    assert row["seed_search_forwards"] > 0 and row["attributed_ratio"] > 1.0
-    total = tuned["probe_forward_passes"]
-    assert row["probe_forwards_per_fit"] * tuned["fits"] == pytest.approx(
-        total - row["seed_search_forwards"]
-    )
+    assert row["seeds"] == [0, 1] and len(row["runs"]) == 2
+    for run in row["runs"]:
+        # both sides ran the same number of steps; the tuned one did extra work
+        assert run["tuned_seconds"] > 0 and run["plain_seconds"] > 0
+        assert run["in_run_ratio"] > 1.0 and run["tuner_seconds"] > 0
+        parts = run["percent_of_training"]
+        assert parts["seed search (once)"] > 0  # the search ran at step 1
+        assert parts["finite-gradient check (every step)"] > 0
+        assert sum(parts.values()) == pytest.approx(100 * (run["in_run_ratio"] - 1), rel=1e-6)
+        assert run["search_forward_passes"] > 0
+        assert (
+            run["search_forward_passes"] + sum(run["fit_forward_passes"])
+            == (run["probe_forward_passes"])
+        )
+        assert run["fits"] == len(run["fit_forward_passes"]) > 0
+    total_fit = sum(sum(r["fit_forward_passes"]) for r in row["runs"])
+    assert row["probe_forwards_per_fit"] * row["fits"] * 2 == pytest.approx(total_fit)
+    text = (tmp_path / "overhead.md").read_text()
+    assert "wall-clock ratio" in text and "finite-gradient check" in text
+
+
+def test_overhead_rejects_bad_arguments(tmp_path):
+    overhead = _load("overhead")
     with pytest.raises(ValueError, match="--steps"):
         overhead.main(["--steps", "0", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--seeds"):
+        overhead.main(["--seeds", "a", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--configs"):
+        overhead.main(["--configs", "fast", "--out", str(tmp_path)])

@@ -151,8 +151,11 @@ def test_probe_fault_costs_only_the_decision(fault, seed_search, digits):
         assert_same_state(got, want)
     assert run.tuner is not None and run.tuner.lr == twin.base.param_groups[0]["lr"]
     _, decision, reason = FAULTS[fault]
-    decisions = [r for r in run.tuner.history if r.decision != "skipped" or "probe" in r.reason
-                 or "batch" in r.reason]
+    decisions = [
+        r
+        for r in run.tuner.history
+        if r.decision != "skipped" or "probe" in r.reason or "batch" in r.reason
+    ]
     assert len(decisions) == STEPS // 4 + int(seed_search)
     if seed_search:
         assert decisions[0].step == 1 and decisions[0].reason.startswith("seed search")
@@ -171,8 +174,10 @@ def test_probe_fault_costs_only_the_decision(fault, seed_search, digits):
             train_step(run, batches[i])
     assert all_finite(run)
     if fault != "bad_probe_batch":
-        assert any(r.decision in ("accepted", "rejected") and r.num_batches > 0
-                   for r in run.tuner.history[n:])
+        assert any(
+            r.decision in ("accepted", "rejected") and r.num_batches > 0
+            for r in run.tuner.history[n:]
+        )
 
 
 def test_probe_error_with_raise_restores_the_state_first(digits):
@@ -218,8 +223,7 @@ def test_probe_data_that_runs_dry_mid_superbatch_then_recovers(digits):
 
     # 3 batches, one pass: the first superbatch of 6 runs dry after 3
     data = EmptyAfter(make_batches(digits[0][:192], digits[1][:192], 64, 1), passes=1)
-    run = build(digits, probe_data=data, superbatch=6, adaptive_superbatch=False,
-                recompute_every=2)
+    run = build(digits, probe_data=data, superbatch=6, adaptive_superbatch=False, recompute_every=2)
     batches = train_batches(digits)
     train_step(run, batches[0])
     run.opt.zero_grad()
@@ -320,3 +324,48 @@ def test_divergence_after_an_accepted_increase_is_rolled_back_exactly(
     for b in train_batches(digits, 1)[:10]:
         train_step(run, b)
     assert all_finite(run)
+
+
+def _tiny_tuner(params: list[torch.Tensor]) -> Any:
+    from lrtuner import LRTuner
+
+    probe = [torch.zeros(())] * 4
+    return LRTuner(
+        torch.optim.SGD(params, lr=0.1),
+        probe_loss=lambda b: sum((p.float() ** 2).sum() for p in params) + b,
+        probe_data=probe,
+        recompute_every=1000,
+        seed_search=False,
+    )
+
+
+def test_float16_gradient_with_a_large_finite_norm_is_applied():
+    """A float16 gradient whose L2 norm exceeds 65504 is finite: the step is taken."""
+    w = torch.zeros(16, dtype=torch.float16, requires_grad=True)
+    tuner = _tiny_tuner([w])
+    w.grad = torch.full((16,), 30000.0, dtype=torch.float16)  # norm 120000 > fp16 max
+    tuner.step(loss=1.0)
+    assert tuner.stats.skipped_steps == 0
+    assert torch.all(w.detach() == torch.tensor(-3000.0, dtype=torch.float16))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_nonfinite_gradient_in_any_dtype_group_or_added_group_is_caught(value):
+    """The check covers every (device, dtype) group, and param groups added after steps."""
+    a = torch.zeros(3, requires_grad=True)
+    b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    tuner = _tiny_tuner([a, b])
+    a.grad, b.grad = torch.ones(3), torch.ones(3, dtype=torch.float64)
+    b.grad[1] = value
+    tuner.step(loss=1.0)
+    assert tuner.stats.skipped_steps == 1 and not a.detach().any() and not b.detach().any()
+    b.grad[1] = 1.0
+    tuner.step(loss=1.0)
+    assert tuner.stats.skipped_steps == 1 and torch.all(a.detach() == -0.1)
+    c = torch.zeros(2, requires_grad=True)
+    tuner.add_param_group({"params": [c]})
+    c.grad = torch.tensor([1.0, value])
+    before = [t.detach().clone() for t in (a, b, c)]
+    tuner.step(loss=1.0)
+    assert tuner.stats.skipped_steps == 2
+    assert all(torch.equal(x, y.detach()) for x, y in zip(before, (a, b, c), strict=True))
