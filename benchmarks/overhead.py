@@ -1,13 +1,15 @@
 """Overhead of LRTuner: wall-clock of tuned vs plain training, side by side in one run.
 
-For each task and seed, two trainings of the same model (same initial weights, same batch
-order, same constant LR) run in lockstep in one process: step ``i`` of the plain optimizer,
-then step ``i`` of the same optimizer wrapped in :class:`lrtuner.LRTuner` (library defaults with
+For each task and seed, trainings of the same model (same initial weights, same batch order,
+same constant LR) run in lockstep in one process: step ``i`` of the plain optimizer, step ``i``
+of the same optimizer wrapped in :class:`lrtuner.LRTuner` (library defaults with
 ``total_steps``, or the paper's fixed 100 x 5 superbatch without the seed search with
-``--configs paper``), the order swapped every step. Each side's steps are timed (zero_grad,
-forward, backward, step); the **wall-clock ratio** is the tuned total over the plain total.
-Machine noise (other jobs, frequency changes) hits both sides within milliseconds of each other,
-so it cancels in the ratio, unlike separate runs minutes apart.
+``--configs paper``) and step ``i`` of a second plain training (the A/A control), the order
+rotated every step. Each side's steps are timed (zero_grad, forward, backward, step); the
+**wall-clock ratio** is the tuned total over the mean of the two plain totals, and the **A/A
+ratio** (second plain over first) is what the same measurement reads for zero overhead: its
+distance from 1 is the noise floor. Machine noise (other jobs, frequency changes) hits every
+side within milliseconds, so it cancels in the ratios, unlike separate runs minutes apart.
 
 Inside the tuned side, the tuner's parts are timed too (the **breakdown**, as a percentage of
 the tuned side's training work, i.e. its time minus the tuner's): the seed search, the fits
@@ -129,12 +131,19 @@ class _Side:
         }
 
 
-def _lockstep(task, data, budget, steps: int, seed: int, options: dict) -> dict[str, Any]:
+def _lockstep(
+    task, data, budget, steps: int, seed: int, options: dict, control: bool
+) -> dict[str, Any]:
     plain = _Side(task, data, budget, steps, seed, None)
     tuned = _Side(task, data, budget, steps, seed, options)
+    sides = [plain, tuned]
+    if control:  # a second plain training: the A/A ratio shows the noise of the measurement
+        sides.append(_Side(task, data, budget, steps, seed, None))
     for i in range(steps):
-        for side in (plain, tuned) if i % 2 == 0 else (tuned, plain):
+        k = i % len(sides)  # rotate the order every step
+        for side in sides[k:] + sides[:k]:
             side.train_step()
+    reference = statistics.mean(s.seconds for s in sides if s.tuner is None)
     tuner = tuned.tuner
     assert tuner is not None
     search = [r for r in tuner.history if r.reason.startswith("seed search")]
@@ -142,8 +151,10 @@ def _lockstep(task, data, budget, steps: int, seed: int, options: dict) -> dict[
     return {
         "seed": seed,
         "plain_seconds": plain.seconds,
+        "control_seconds": sides[2].seconds if control else None,
         "tuned_seconds": tuned.seconds,
-        "wallclock_ratio": tuned.seconds / plain.seconds,
+        "wallclock_ratio": tuned.seconds / reference,
+        "control_ratio": sides[2].seconds / plain.seconds if control else None,
         **tuned.breakdown(),
         "search_forward_passes": sum(r.forward_passes for r in search),
         "fit_forward_passes": [r.forward_passes for r in fits],
@@ -153,13 +164,15 @@ def _lockstep(task, data, budget, steps: int, seed: int, options: dict) -> dict[
     }
 
 
-def measure(task_name: str, steps: int, seeds: list[int], config: str, profile: str) -> dict:
+def measure(
+    task_name: str, steps: int, seeds: list[int], config: str, profile: str, control: bool
+) -> dict:
     task = get_task(task_name)
     budget = task.budget(profile)
     data = task.load(budget)
     options = CONFIGS[config]
-    _lockstep(task, data, budget, min(steps, 20), 0, options)  # warm-up (allocator, kernels)
-    runs = [_lockstep(task, data, budget, steps, s, options) for s in seeds]
+    _lockstep(task, data, budget, min(steps, 20), 0, options, False)  # warm-up
+    runs = [_lockstep(task, data, budget, steps, s, options, control) for s in seeds]
     fits = sum(r["fits"] for r in runs)
     fit_forwards = sum(sum(r["fit_forward_passes"]) for r in runs)
     return {
@@ -169,6 +182,7 @@ def measure(task_name: str, steps: int, seeds: list[int], config: str, profile: 
         "steps": steps,
         "batch_size": budget.batch_size,
         "seeds": seeds,
+        "control": control,
         "runs": runs,
         "wallclock_ratio": statistics.mean(r["wallclock_ratio"] for r in runs),
         "in_run_ratio": statistics.mean(r["in_run_ratio"] for r in runs),
@@ -189,18 +203,19 @@ def _spread(values: list[float]) -> str:
 def to_markdown(rows: list[dict]) -> str:
     lines = [
         "| task | config | steps | seeds | plain s | tuned s | wall-clock ratio, mean (range) "
-        "| in-run ratio | fits | probe fwd / fit | seed search fwd (once) "
+        "| A/A control ratio | in-run ratio | fits | probe fwd / fit | seed search fwd (once) "
         "| probe fwd / step (all) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         runs = r["runs"]
+        control = _spread([x["control_ratio"] for x in runs]) if r.get("control") else "not run"
         lines.append(
             f"| {r['task']} | {r['config']} | {r['steps']} "
             f"| {','.join(str(s) for s in r['seeds'])} "
             f"| {statistics.mean(x['plain_seconds'] for x in runs):.1f} "
             f"| {statistics.mean(x['tuned_seconds'] for x in runs):.1f} "
-            f"| {_spread([x['wallclock_ratio'] for x in runs])} "
+            f"| {_spread([x['wallclock_ratio'] for x in runs])} | {control} "
             f"| {_spread([x['in_run_ratio'] for x in runs])} "
             f"| {r['fits']:.1f} | {r['probe_forwards_per_fit']:.1f} "
             f"| {r['seed_search_forwards']:.0f} | {r['probe_forwards_per_step']:.3f} |"
@@ -231,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", default="defaults")
     parser.add_argument("--profile", default="standard", help="task budget (batch size, data)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--no-control", action="store_true", help="skip the second plain training (A/A check)"
+    )
     parser.add_argument("--out", default="benchmarks/results/overhead")
     args = parser.parse_args(argv)
     if args.steps <= 0:
@@ -247,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for task in args.tasks.split(","):
         for config in configs:
-            row = measure(task, args.steps, seeds, config, args.profile)
+            row = measure(task, args.steps, seeds, config, args.profile, not args.no_control)
             print(
                 f"{task} [{config}]: wall-clock ratio {row['wallclock_ratio']:.3f}, "
                 f"in-run {row['in_run_ratio']:.3f}, "

@@ -218,3 +218,42 @@ def test_optimizer_subclass_and_scheduler_compat(digits):
     tuner.step()
     sched.step()
     assert tuner.lr == 0.1 and tuner.stats.optimizer_steps == 1
+
+
+@pytest.mark.parametrize("epochs", [2, 12])
+def test_probe_ledger_bounds_the_fits_forward_passes(epochs, digits):
+    """Over the run, fits use at most max(probe_budget * 3 * steps, 5 minimum fits) forward
+    passes, plus what one minimum fit may overshoot; deferred fits are recorded as such."""
+    torch.manual_seed(0)
+    model = BNDropoutNet()
+    tuner = _train(model, sgd_momentum, digits, epochs=epochs, lr=0.05, tuner_kwargs={})
+    steps = tuner.stats.optimizer_steps
+    assert tuner.total_steps == steps
+    minimum_fit = tuner.min_superbatch * tuner.num_probes
+    fits = [r for r in tuner.history if r.forward_passes and not r.reason.startswith("seed")]
+    spent = sum(r.num_batches * len(r.epsilons) for r in fits)
+    assert spent == tuner.policy.state.fit_forwards > 0
+    allowed = max(0.01 * 3 * steps, 5 * minimum_fit)
+    assert tuner._fit_allowance(steps) == pytest.approx(allowed)
+    assert spent <= allowed + minimum_fit
+    # the ledger was checked before every fit: no fit started beyond the allowance so far
+    used = 0
+    for r in fits:
+        assert used <= tuner._fit_allowance(r.step)
+        used += r.num_batches * len(r.epsilons)
+    if epochs == 12:  # a long run defers fits instead of paying for them
+        assert any(r.reason.startswith("probe budget") for r in tuner.history)
+
+
+def test_probe_ledger_allowance_is_exact():
+    params = [torch.zeros(2, requires_grad=True)]
+    kw = {"probe_loss": lambda b: params[0].sum(), "probe_data": [0]}
+    spread = LRTuner(torch.optim.SGD(params, lr=0.1), total_steps=10_000, **kw)
+    assert spread._fit_allowance(5000) == pytest.approx(0.01 * 3 * 5000)  # budget binds
+    short = LRTuner(torch.optim.SGD(params, lr=0.1), total_steps=200, **kw)
+    assert short._fit_allowance(100) == pytest.approx(60 / 2)  # 5 fits x 4 x 3, half-way
+    open_ended = LRTuner(torch.optim.SGD(params, lr=0.1), probe_budget=0.02, **kw)
+    assert open_ended._fit_allowance(1000) == pytest.approx(0.02 * 3 * 1000 + 60)
+    fixed = LRTuner(torch.optim.SGD(params, lr=0.1), recompute_every=7, total_steps=200, **kw)
+    fixed.policy.state.fit_forwards = 10**6  # a fixed cadence is never deferred
+    assert fixed._fit_affordable() == (True, "") and fixed._fit_minibatch_limit() == 32

@@ -61,7 +61,7 @@ MIN_MULTIPLIER = 1e-6
 #: The LR is set to the one-step optimum divided by this.
 SAFETY_FACTOR = 20.0
 #: Minibatches whose mean loss is measured at each grid point (the same ones at every point).
-SEARCH_MINIBATCHES = 4
+SEARCH_MINIBATCHES = 8
 
 
 @dataclass(frozen=True)

@@ -166,11 +166,14 @@ class LRTuner(torch.optim.Optimizer):
         explore_steps: steps of the explore phase. Default: ``total_steps // 4`` (paper: 20-30%
             of the budget); with neither given, explore ends by itself once three fits in a row
             propose a decrease while the loss has stopped dropping measurably.
-        recompute_every: steps between decisions. Default (``None``): sized after each fit so
-            probes cost about ``probe_budget`` of training (a step counted as 3 forward passes),
-            between 10 and a cap that guarantees at least 4 decisions in explore
-            (``explore_steps // 4``) and 10 over the run (``total_steps // 10``); in explore,
-            each rejected fit in a row doubles the cap (up to 8x), an accepted one resets it.
+        recompute_every: steps between decisions. Default (``None``): after each fit, the
+            interval at which probes at every decision would cost 3% of training (a step
+            counted as 3 forward passes), between 10 and a cap that guarantees at least 4
+            decisions in explore (``explore_steps // 4``; 2 after a seed search, which looks
+            only at the cap) and 10 over the run (``total_steps // 10``); in explore, each
+            rejected fit in a row doubles the cap (up to 8x), an accepted one resets it. A
+            decision measures the loss-drop rate (free) and fits only when due; with the
+            default, a due fit also waits for the probe ledger (``probe_budget``).
         superbatch: most minibatches per loss estimate (paper: 100, fixed). With the adaptive
             superbatch most fits stop after 4-12; a fit still unresolved after 32 is a
             marginal decision, and more minibatches would only refine a small change.
@@ -186,7 +189,12 @@ class LRTuner(torch.optim.Optimizer):
             its own noise.
         rollback: undo a change that made the loss rise (see :mod:`lrtuner.policy`).
         snapshot_device: where the rollback snapshot lives (default: with the parameters).
-        probe_budget: target probe cost as a fraction of training, for ``recompute_every=None``.
+        probe_budget: the probe ledger, for ``recompute_every=None``: the fits' forward passes
+            (over all ranks) stay within ``probe_budget`` of training, a step counted as 3
+            forward passes, but at least 5 fits of ``min_superbatch`` minibatches per run;
+            spread evenly over ``total_steps`` when known, else granted up front. A due fit
+            waits while the ledger is spent, and draws no more minibatches than it has left
+            (but ``min_superbatch``). The seed search (20-60 forward passes, once) is apart.
         fit_tolerance: precision the adaptive superbatch needs, as a fraction of the LR.
         max_lr_factor: the automatic trust region's factor (default 2).
         probe_errors: ``"warn"`` (default) records an exception raised by ``probe_loss`` as a

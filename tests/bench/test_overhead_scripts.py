@@ -29,6 +29,9 @@ def test_overhead_lockstep_breakdown_and_counts(tmp_path):
     for run in row["runs"]:
         # both sides ran the same number of steps; the tuned one did extra work
         assert run["tuned_seconds"] > 0 and run["plain_seconds"] > 0
+        assert run["control_ratio"] == pytest.approx(run["control_seconds"] / run["plain_seconds"])
+        reference = (run["plain_seconds"] + run["control_seconds"]) / 2
+        assert run["wallclock_ratio"] == pytest.approx(run["tuned_seconds"] / reference)
         assert run["in_run_ratio"] > 1.0 and run["tuner_seconds"] > 0
         parts = run["percent_of_training"]
         assert parts["seed search (once)"] > 0  # the search ran at step 1
@@ -43,7 +46,12 @@ def test_overhead_lockstep_breakdown_and_counts(tmp_path):
     total_fit = sum(sum(r["fit_forward_passes"]) for r in row["runs"])
     assert row["probe_forwards_per_fit"] * row["fits"] * 2 == pytest.approx(total_fit)
     text = (tmp_path / "overhead.md").read_text()
-    assert "wall-clock ratio" in text and "finite-gradient check" in text
+    assert "wall-clock ratio" in text and "finite-gradient check" in text and "A/A" in text
+    overhead.main(
+        ["--tasks", "digits-mlp", "--steps", "20", "--no-control", "--out", str(tmp_path)]
+    )
+    row = json.loads((tmp_path / "overhead.json").read_text())["rows"][0]
+    assert row["control"] is False and row["runs"][0]["control_ratio"] is None
 
 
 def test_overhead_rejects_bad_arguments(tmp_path):

@@ -113,10 +113,10 @@ def test_two_ranks_follow_the_single_process_lr_trajectory(ranks, single):
 
 def test_probe_forward_passes_per_rank_halve(ranks, single):
     one, two = single["ddp"], ranks[0]["ddp"]
-    # the seed search at step 1: the same 4 minibatches in all, 2 per rank, at every LR
+    # the seed search at step 1: the same 8 minibatches in all, 4 per rank, at every LR
     search_one, search_two = one["history"][0], two["history"][0]
     assert search_one["reason"].startswith("seed search")
-    assert search_one["num_batches"] == search_two["num_batches"] == SEARCH_MINIBATCHES == 4
+    assert search_one["num_batches"] == search_two["num_batches"] == SEARCH_MINIBATCHES == 8
     assert search_one["losses"] == pytest.approx(search_two["losses"], rel=1e-6)
     assert search_two["forward_passes"] * 2 == search_one["forward_passes"] > 0
     fits = [r for r in one["history"][1:] if r["forward_passes"]]
