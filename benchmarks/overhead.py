@@ -42,12 +42,14 @@ from lrtuner.bench.tasks.base import forever
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    # the paper's recipe: 100 minibatches x 5 probes, about two decisions per epoch
+    # the paper's recipe: 100 minibatches x 5 probes at every fit, no seed search, and no
+    # probe ledger (the paper has none: a budget this large never defers a fit)
     "paper": {
         "superbatch": 100,
         "num_probes": 5,
         "adaptive_superbatch": False,
         "seed_search": False,
+        "probe_budget": 100.0,
     },
 }
 

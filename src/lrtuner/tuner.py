@@ -16,6 +16,7 @@ import torch
 
 from . import amp as amp_utils
 from . import distributed as dist_utils
+from .gradcheck import any_nonfinite
 from .policy import DropRate, TunerPolicy
 from .probe import (
     ClipBounds,
@@ -418,7 +419,7 @@ class LRTuner(torch.optim.Optimizer):
 
         Explore: ``explore_steps // 4`` (at least 4 chances to raise the LR), ``// 2`` after a
         seed search (which has made the large move already), or 50 when the explore length is
-        open. Exploit: ``total_steps // 5`` (at least 5 chances to anneal), or 1000 when the
+        open. Exploit: ``total_steps // 10`` (at least 10 chances to anneal), or 1000 when the
         run length is unknown.
         """
         explore = self.policy.state.explore_steps
@@ -483,7 +484,7 @@ class LRTuner(torch.optim.Optimizer):
         ``loss`` (or the value ``closure`` returns) is the training loss of this step; it feeds
         the loss-drop-rate tracking. A non-finite loss skips the wrapped step (the gradients
         would corrupt the parameters), rolls back a pending change, and is recorded. So do
-        non-finite gradients (NaN/inf in any ``.grad``), checked with one fused norm per
+        non-finite gradients (NaN/inf in any ``.grad``), checked with one fused test per
         device and dtype before the wrapped step (skipped when an enabled ``grad_scaler``
         has checked them). Under ``torch.distributed`` the loss and the check share one
         all-reduce per step.
@@ -541,12 +542,10 @@ class LRTuner(torch.optim.Optimizer):
     def _local_grads_finite(self) -> bool:
         """True if every gradient on this rank is finite.
 
-        One fused L2 norm per device and dtype (float32 norms for float16 gradients), and one
-        sum of the norms: the sum is finite exactly when every gradient is finite and the
-        total does not overflow float64. The parameters are grouped once, not every step; the
+        One fused NaN/inf test per device and dtype (:func:`gradcheck.any_nonfinite`), the
+        gradients left as they are. The parameters are grouped once, not every step; the
         grouping is rebuilt when the param groups change size.
         """
-        total = 0.0
         for params, sharded in self._grad_plan():
             grads = []
             for p in params:
@@ -556,14 +555,9 @@ class LRTuner(torch.optim.Optimizer):
                 if sharded:
                     g = dist_utils.local_tensor(g)
                 grads.append(g.coalesce().values() if g.is_sparse else g)
-            if not grads:
-                continue
-            if grads[0].dtype == torch.float16:  # a float16 norm overflows at 65504
-                norms = [torch.linalg.vector_norm(g, dtype=torch.float32) for g in grads]
-            else:
-                norms = list(torch._foreach_norm(grads))
-            total += float(torch.stack(norms).sum())
-        return math.isfinite(total)
+            if any_nonfinite(grads):
+                return False
+        return True
 
     def _grad_plan(self) -> list[tuple[list[torch.Tensor], bool]]:
         """Parameters grouped by (device, dtype), each group flagged if it holds DTensors."""
