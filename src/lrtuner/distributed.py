@@ -139,10 +139,12 @@ def local_tensor(tensor: torch.Tensor) -> torch.Tensor:
     parameter. All the tuner's tensor work (step direction, perturbation, restore, snapshot) is
     element-wise, so it is done shard by shard without any collective.
     """
-    to_local = getattr(tensor, "to_local", None)
-    if to_local is not None and type(tensor).__name__ == "DTensor":
-        return to_local()
-    return tensor
+    return tensor.to_local() if is_dtensor(tensor) else tensor
+
+
+def is_dtensor(tensor: torch.Tensor) -> bool:
+    """True for a ``DTensor`` (FSDP2's sharded parameters and their gradients)."""
+    return type(tensor).__name__ == "DTensor" and hasattr(tensor, "to_local")
 
 
 def _loaded_fsdp() -> ModuleType | None:
@@ -193,7 +195,7 @@ def check_supported(params: Sequence[torch.Tensor], modules: Sequence[torch.nn.M
             "parameters stay unsharded between forwards, so probes would evaluate stale "
             "weights. Use FSDP2 (torch.distributed.fsdp.fully_shard) or DDP."
         )
-    if any(type(p).__name__ == "DTensor" for p in params) and not fsdp_modules(modules):
+    if any(is_dtensor(p) for p in params) and not fsdp_modules(modules):
         raise ValueError(
             "Invalid model: the parameters are DTensor shards (FSDP2 fully_shard) but no "
             "fully_shard-ed module was passed as model=; pass the root module so probes can "

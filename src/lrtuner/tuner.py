@@ -435,11 +435,12 @@ class LRTuner(torch.optim.Optimizer):
     def _next_interval(self, forward_passes: int) -> int:
         if self.fixed_recompute_every is not None:
             return self.fixed_recompute_every
-        wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * DECISION_SPACING_SHARE))
         cap = self._recompute_cap() * self.policy.state.backoff
-        interval = int(min(max(wanted, MIN_RECOMPUTE_EVERY), cap))
-        if self.phase == "explore" and self.policy.state.seed_searched:
+        if self._explore_after_search():
             interval = cap  # the search made the large move: explore only looks at the cap
+        else:
+            wanted = math.ceil(forward_passes / (FORWARDS_PER_STEP * DECISION_SPACING_SHARE))
+            interval = int(min(max(wanted, MIN_RECOMPUTE_EVERY), cap))
         explore = self.policy.state.explore_steps
         if self.phase == "explore" and explore is not None:
             # the phase switch happens at a decision: land one exactly at the end of explore
@@ -566,7 +567,7 @@ class LRTuner(torch.optim.Optimizer):
             groups: dict[tuple[Any, torch.dtype], list[torch.Tensor]] = {}
             for p in self._params_raw():
                 groups.setdefault((p.device, p.dtype), []).append(p)
-            plan = [(ps, any(type(p).__name__ == "DTensor" for p in ps)) for ps in groups.values()]
+            plan = [(ps, any(dist_utils.is_dtensor(p) for p in ps)) for ps in groups.values()]
             self._grad_plan_cache = (key, plan)
         return self._grad_plan_cache[1]
 
@@ -620,6 +621,19 @@ class LRTuner(torch.optim.Optimizer):
             return
         self._fit_and_decide(rate, rate_fields)
 
+    def _explore_after_search(self) -> bool:
+        return self.phase == "explore" and self.policy.state.seed_searched
+
+    def _increase_cap(self, lr: float) -> Callable[[float, float], float] | None:
+        """After a seed search, the most an explore fit with coefficients ``(k1, k2)`` may
+        raise the LR (:func:`seed_search.explore_increase_cap`); ``None`` otherwise. The
+        adaptive superbatch and the decision use the same cap."""
+        return functools.partial(explore_increase_cap, lr) if self._explore_after_search() else None
+
+    def _ledger_on(self) -> bool:
+        """The probe ledger applies with automatic spacing only (``recompute_every=None``)."""
+        return self.fixed_recompute_every is None
+
     def _fit_allowance(self, step: int) -> float:
         """Forward passes (over all ranks) the fits may have used by ``step``: the probe ledger.
 
@@ -637,7 +651,7 @@ class LRTuner(torch.optim.Optimizer):
     def _fit_minibatch_limit(self) -> int:
         """Most minibatches (over all ranks) this fit may draw: ``superbatch``, and under the
         probe ledger no more than what is left of the allowance (but ``min_superbatch``)."""
-        if self.fixed_recompute_every is not None:
+        if not self._ledger_on():
             return self.superbatch
         left = self._fit_allowance(self.stats.optimizer_steps) - self.policy.state.fit_forwards
         affordable = int(left // self.num_probes)
@@ -646,7 +660,7 @@ class LRTuner(torch.optim.Optimizer):
     def _fit_affordable(self) -> tuple[bool, str]:
         """A due fit runs only while the fits so far are within the ledger (automatic spacing
         only: with a fixed ``recompute_every`` every due fit runs)."""
-        if self.fixed_recompute_every is not None:
+        if not self._ledger_on():
             return True, ""
         spent = self.policy.state.fit_forwards
         step = self.stats.optimizer_steps + 1
@@ -690,7 +704,8 @@ class LRTuner(torch.optim.Optimizer):
         if line is None:
             return
         multipliers, losses, loss0, num_batches, forwards = line
-        # the search's forward passes count against the probe budget like a fit's
+        # from now on explore looks only at its cap after a search (explore_steps // 2); the
+        # search itself is not charged to the probe ledger
         self.recompute_every = self._next_interval(forwards)
         result = seed_lr_from_search(lr, loss0, multipliers, losses)
         del delta
@@ -788,9 +803,7 @@ class LRTuner(torch.optim.Optimizer):
         decision_index = self.stats.fits
         per_round = max(1, math.ceil(self.min_superbatch / world))
         direction = 1 if self.phase == "explore" else -1
-        max_increase = None
-        if self.phase == "explore" and self.policy.state.seed_searched:
-            max_increase = functools.partial(explore_increase_cap, lr)
+        max_increase = self._increase_cap(lr)
         max_local = max(1, math.ceil(self._fit_minibatch_limit() / world))
         totals = torch.zeros(1 + 3 + 3 + len(epsilons), dtype=torch.float64)
         drawn = 0
@@ -959,8 +972,9 @@ class LRTuner(torch.optim.Optimizer):
         )
         eps, cap_reason = self.policy.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
-        if self.phase == "explore" and self.policy.state.seed_searched and eps > 0:
-            cap = explore_increase_cap(lr, float(coeffs[1]), float(coeffs[2]))
+        increase_cap = self._increase_cap(lr)
+        if increase_cap is not None and eps > 0:
+            cap = increase_cap(float(coeffs[1]), float(coeffs[2]))
             if eps > cap:
                 eps = cap
                 reason += f"; increase capped at 1/{SAFETY_FACTOR:g} of the fitted one-step optimum"
