@@ -37,8 +37,8 @@ from typing import Any
 import torch
 
 from lrtuner import LRTuner
-from lrtuner.bench.tasks import get_task
-from lrtuner.bench.tasks.base import forever
+from lrtuner_bench.tasks import get_task
+from lrtuner_bench.tasks.base import forever
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "defaults": {},

@@ -1,4 +1,4 @@
-"""Seed-LR robustness table from a `lrtuner bench run` results folder.
+"""Seed-LR robustness table from a `lrtuner-bench run` results folder.
 
 Reads the runs of ``lrtuner`` (the task's seed LR) and ``lrtuner@SCALE`` (seed LR x SCALE), and
 the baseline's LR grid, and writes ``seed_lr.md`` beside them: for each task, the final metric

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("usage: python benchmarks/summary_table.py RESULTS_DIR")
     path = Path(args[0]) / "summary.json"
     if not path.exists():
-        raise ValueError(f"Invalid RESULTS_DIR: {path} missing (run `lrtuner bench report`)")
+        raise ValueError(f"Invalid RESULTS_DIR: {path} missing (run `lrtuner-bench report`)")
     print(to_markdown(json.loads(path.read_text())), end="")
     return 0
 

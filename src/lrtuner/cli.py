@@ -1,12 +1,10 @@
-"""Command line: ``lrtuner bench run|report`` and ``lrtuner plot``.
+"""Command line: ``lrtuner plot`` (and ``lrtuner bench``, forwarded to ``lrtuner-bench``).
 
 Examples::
 
-    lrtuner bench run --profile quick --out bench-results/quick      # digits, all methods
-    lrtuner bench run --task fmnist-cnn,shakespeare-gpt --method baseline,lrtuner,knee \\
-        --seeds 0,1,2 --profile standard --out bench-results/standard
-    lrtuner bench report bench-results/quick
     lrtuner plot bench-results/quick/runs/digits-mlp/lrtuner/seed0.history.jsonl -o lr.png
+    lrtuner plot HISTORY.jsonl --fit-step 120 -o fit.png
+    lrtuner bench run --profile quick    # the same as `lrtuner-bench run --profile quick`
 """
 
 from __future__ import annotations
@@ -15,33 +13,22 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .extras import require_extra
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lrtuner", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    bench = sub.add_parser("bench", help="benchmark LRTuner against baselines and peers")
-    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
-    run = bench_sub.add_parser("run", help="train tasks x methods x seeds and store the runs")
-    run.add_argument("--task", default="digits-mlp", help="task name(s), comma-separated, or all")
-    run.add_argument(
-        "--method",
-        default="all",
-        help="method name(s), comma-separated, or all; lrtuner@0.01 scales the seed LR",
+    bench = sub.add_parser(
+        "bench", help="benchmark LRTuner (the separate lrtuner-bench package; see README)"
     )
-    run.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    run.add_argument("--profile", default="quick", help="quick | standard | full")
-    run.add_argument("--out", default=None, help="output folder (default bench-results/PROFILE)")
-    run.add_argument("--data-dir", default=None, help="Fashion-MNIST idx folder override")
-    run.add_argument("--steps", type=int, default=None, help="override every task's step budget")
-    run.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    run.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--no-report", action="store_true", help="do not write the report")
-
-    report = bench_sub.add_parser("report", help="tables and figures from a results folder")
-    report.add_argument("dir", help="results folder of `lrtuner bench run`")
-    report.add_argument("--no-figures", action="store_true", help="tables only")
+    try:
+        from lrtuner_bench.cli import add_commands
+    except ImportError:
+        bench.add_argument("rest", nargs=argparse.REMAINDER)
+    else:
+        add_commands(bench)
 
     plot = sub.add_parser("plot", help="plot an LR trace from a JSONL decision history")
     plot.add_argument("history", help="JSONL file, one decision record per line")
@@ -55,46 +42,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bench_run(args: argparse.Namespace) -> int:
-    from .bench.methods import parse_methods
-    from .bench.runner import Benchmark, parse_seeds, parse_tasks
-    from .bench.tasks.base import PROFILES
-
-    if args.profile not in PROFILES:
-        raise ValueError(f"Invalid profile: {args.profile!r} (choose from {', '.join(PROFILES)})")
-    if args.steps is not None and args.steps <= 0:
-        raise ValueError(f"Invalid steps: {args.steps} (must be positive)")
-    if args.threads <= 0:
-        raise ValueError(f"Invalid threads: {args.threads} (must be positive)")
-    bench = Benchmark(
-        tasks=parse_tasks(args.task),
-        methods=parse_methods(args.method),
-        seeds=parse_seeds(args.seeds),
-        profile=args.profile,
-        out=args.out or f"bench-results/{args.profile}",
-        data_dir=args.data_dir,
-        steps=args.steps,
-        progress=not args.no_progress,
-        threads=args.threads,
-        device=args.device,
-    )
-    out = bench.run()
-    print(f"runs stored in {out}")
-    if not args.no_report:
-        from .bench.report import write_report
-
-        print(f"report: {write_report(out)}")
-    return 0
-
-
-def _bench_report(args: argparse.Namespace) -> int:
-    from .bench.report import write_report
-
-    print(f"report: {write_report(args.dir, figures=not args.no_figures)}")
-    return 0
-
-
 def _plot(args: argparse.Namespace) -> int:
+    require_extra("matplotlib", "plot", "lrtuner plot")
     from . import plotting
 
     history = plotting.read_history(args.history)
@@ -114,20 +63,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lrtuner`` command; returns the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": _bench_run, "report": _bench_report}
     try:
         if args.command == "plot":
             return _plot(args)
-        return handlers[args.bench_command](args)
-    except (ValueError, FileNotFoundError) as exc:
+        try:
+            from lrtuner_bench.cli import run_command
+        except ImportError:
+            print(
+                "lrtuner: error: `lrtuner bench` needs the benchmark package, which is not "
+                "installed: run `./run setup` in the repository, or "
+                "`pip install -e bench` from its root",
+                file=sys.stderr,
+            )
+            return 1
+        return run_command(args, parser)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
         parser.error(str(exc))
-    except RuntimeError as exc:  # a missing data set or package names its install command
-        from .bench.data import DataUnavailableError
-
-        if not isinstance(exc, DataUnavailableError):
-            raise
-        print(f"lrtuner: error: {exc}", file=sys.stderr)
-        return 1
     return 2  # pragma: no cover - parser.error exits
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .extras import require_extra
+
 DECISION_STYLES: dict[str, dict[str, str]] = {
     "accepted": {"color": "tab:green", "marker": "o"},
     "rejected": {"color": "tab:gray", "marker": "x"},
@@ -48,6 +50,7 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _figure(**kwargs: Any) -> Any:
+    require_extra("matplotlib", "plot", "lrtuner.plotting")
     from matplotlib.figure import Figure
 
     fig = Figure(**kwargs)

@@ -1,4 +1,4 @@
-"""Bench tests run single-threaded (as ``lrtuner bench run`` does by default): on a shared
+"""Bench tests run single-threaded (as ``lrtuner-bench run`` does by default): on a shared
 2-core machine a second intra-op thread costs far more than it gains."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from lrtuner.bench import data
+from lrtuner_bench import data
 
 
 def _fmnist_installed() -> bool:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from lrtuner.cli import main
+from lrtuner_bench.cli import main as bench_main
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
@@ -17,7 +18,6 @@ pytest.importorskip("matplotlib")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick")
     argv = [
-        "bench",
         "run",
         "--task",
         "digits-mlp",
@@ -33,7 +33,7 @@ def results(tmp_path_factory):
         str(out),
         "--no-progress",
     ]
-    assert main(argv) == 0
+    assert bench_main(argv) == 0
     return out
 
 
@@ -55,6 +55,7 @@ def test_runs_and_profile_are_stored(results):
 
 
 def test_report_tables_and_figures(results):
+    # `lrtuner bench ...` forwards to `lrtuner-bench ...`
     assert main(["bench", "report", str(results)]) == 0
     text = (results / "report.md").read_text()
     assert "## digits-mlp" in text
@@ -77,7 +78,6 @@ def test_plot_command(results, tmp_path):
 def test_rerun_reuses_stored_runs(results):
     before = (results / "runs" / "digits-mlp" / "knee" / "seed0.json").read_text()
     argv = [
-        "bench",
         "run",
         "--task",
         "digits-mlp",
@@ -94,7 +94,7 @@ def test_rerun_reuses_stored_runs(results):
         "--no-progress",
         "--no-report",
     ]
-    assert main(argv) == 0
+    assert bench_main(argv) == 0
     after = json.loads((results / "runs" / "digits-mlp" / "knee" / "seed0.json").read_text())
     assert after["wall_clock"] == json.loads(before)["wall_clock"]
 
@@ -102,15 +102,15 @@ def test_rerun_reuses_stored_runs(results):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["bench", "run", "--seeds", "x"], "seeds"),
-        (["bench", "run", "--task", "nope"], "task"),
-        (["bench", "run", "--method", "nope"], "method"),
-        (["bench", "run", "--profile", "huge"], "profile"),
-        (["bench", "run", "--steps", "0"], "steps"),
+        (["run", "--seeds", "x"], "seeds"),
+        (["run", "--task", "nope"], "task"),
+        (["run", "--method", "nope"], "method"),
+        (["run", "--profile", "huge"], "profile"),
+        (["run", "--steps", "0"], "steps"),
     ],
 )
 def test_bad_cli_input_names_the_argument(argv, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
-        main([*argv, "--out", str(tmp_path)])
+        bench_main([*argv, "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from lrtuner.bench import methods, runner
-from lrtuner.bench.tasks import get_task
+from lrtuner_bench import methods, runner
+from lrtuner_bench.tasks import get_task
 
 pytest.importorskip("sklearn")
 

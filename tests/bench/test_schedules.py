@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lrtuner.bench import schedules
+from lrtuner_bench import schedules
 
 
 def test_step_decay_drops_tenfold_at_half_and_three_quarters():

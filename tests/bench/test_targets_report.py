@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lrtuner.bench import report, targets
+from lrtuner_bench import report, targets
 
 
 def make_run(

@@ -1,6 +1,6 @@
 """Pure functions over stored runs: picking the tuned baseline, its target, time to target.
 
-A run is the JSON dict the runner writes (see :mod:`lrtuner.bench.runner`); only the fields
+A run is the JSON dict the runner writes (see :mod:`lrtuner_bench.runner`); only the fields
 named here are read, so these functions are easy to test on hand-written dicts.
 """
 

@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import __version__ as LIBRARY_VERSION
+from lrtuner import __version__ as LIBRARY_VERSION
+from lrtuner.extras import require_extra
+
 from . import targets
 from .methods import (
     LRTUNER_OPTIONS,
@@ -487,7 +489,7 @@ def effective_budget(task: Task, profile: str, steps: int | None) -> Budget:
 
 
 class Benchmark:
-    """One ``lrtuner bench run``: tasks x methods x seeds in a profile, into ``out``."""
+    """One ``lrtuner-bench run``: tasks x methods x seeds in a profile, into ``out``."""
 
     def __init__(
         self,
@@ -601,6 +603,7 @@ class Benchmark:
         self.out.mkdir(parents=True, exist_ok=True)
         write_json(self.out / f"profile-{self.profile}.json", self.profile_record())
         if self.progress:
+            require_extra("tqdm", "bench", "the benchmark's progress bar (or --no-progress)")
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=self.planned_steps(), unit="step", dynamic_ncols=True)

@@ -63,7 +63,7 @@ class Task(ABC):
     #: peak LRs tried by the baseline grid.
     lr_grid: ClassVar[tuple[float, ...]]
     weight_decay: ClassVar[float] = 0.0
-    #: name of the baseline schedule in :data:`lrtuner.bench.schedules.SCHEDULES`.
+    #: name of the baseline schedule in :data:`lrtuner_bench.schedules.SCHEDULES`.
     baseline_schedule_name: ClassVar[str]
     budgets: ClassVar[dict[str, Budget]]
 

@@ -1,4 +1,4 @@
-"""``lrtuner bench``: LRTuner against tuned baselines and learning-rate-free peers.
+"""``lrtuner-bench``: LRTuner against tuned baselines and learning-rate-free peers.
 
 Modules: :mod:`.data` (offline data loaders), :mod:`.tasks` (task registry), :mod:`.schedules`
 (LR schedules as pure functions), :mod:`.methods` (one configuration per method),

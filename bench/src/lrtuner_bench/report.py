@@ -1,4 +1,4 @@
-"""``lrtuner bench report DIR``: Markdown tables and figures from stored runs.
+"""``lrtuner-bench report DIR``: Markdown tables and figures from stored runs.
 
 Per task, one row per method: the final test metric as mean ± std over seeds, failures, how
 many seeds reached the tuned baseline's final metric and after what fraction of the baseline's
@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lrtuner.extras import require_extra
 
 from . import targets
 
@@ -64,7 +66,7 @@ def load_results(out_dir: str | Path) -> dict[str, TaskResults]:
     root = Path(out_dir) / "runs"
     if not root.is_dir():
         raise ValueError(
-            f"Invalid results folder: {out_dir} has no runs/ (run `lrtuner bench run`)"
+            f"Invalid results folder: {out_dir} has no runs/ (run `lrtuner-bench run`)"
         )
     results: dict[str, TaskResults] = {}
     for path in sorted(root.glob("*/*/*.json")):
@@ -259,6 +261,7 @@ def _mean_lr_trace(runs: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
 def plot_task_curves(task: TaskResults, methods: Sequence[str] = ("baseline", "lrtuner")) -> Any:
     """Train loss, test metric and LR against steps (mean over seeds), as in the paper's
     Figures 5-8: baseline in orange, LRTuner in blue (other methods, if asked, in grey)."""
+    require_extra("matplotlib", "plot", "the benchmark report's figures")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(12, 3.4), layout="constrained")
@@ -284,6 +287,7 @@ def plot_task_curves(task: TaskResults, methods: Sequence[str] = ("baseline", "l
 
 def plot_all_methods(task: TaskResults) -> Any:
     """Test metric against steps for every method (mean over seeds)."""
+    require_extra("matplotlib", "plot", "the benchmark report's figures")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")

@@ -1,0 +1,7 @@
+"""``python -m lrtuner`` is the ``lrtuner`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
