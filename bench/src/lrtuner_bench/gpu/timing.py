@@ -30,7 +30,7 @@ from ..tasks.base import Budget, Task
 
 #: ``benchmarks/overhead.py`` of the repository this package lives in.
 OVERHEAD_SCRIPT = Path(__file__).resolve().parents[4] / "benchmarks" / "overhead.py"
-#: lockstep steps of the warm-up before the measurement (kernels, cuDNN autotuning).
+#: lockstep steps of each of the two warm-ups before the measurement (kernels, autotuning).
 WARMUP_STEPS = 20
 
 
@@ -87,8 +87,8 @@ def measure_overhead(
 
     The fields are those of ``benchmarks/overhead.py``'s ``measure`` (so its ``to_markdown``
     prints them), plus ``plain_ms_per_step`` (mean over seeds of the plain side's time per step)
-    and ``warmup_s``. ``fits(seconds_per_step)``: asked after the warm-up with its time per
-    side-step; when it answers False the measurement is not made and the row is
+    and ``warmup_s``. ``fits(seconds_per_step)``: asked after two warm-ups with the second's
+    plain time per step; when it answers False the measurement is not made and the row is
     ``{"status": "skipped", ...}``.
     """
     if steps <= 0:
@@ -96,15 +96,17 @@ def measure_overhead(
     if not seeds:
         raise ValueError("Invalid seeds: empty")
     options = module.CONFIGS["defaults"]
+    n = min(steps, WARMUP_STEPS)
     t0 = time.perf_counter()
-    module._lockstep(task, data, budget, min(steps, WARMUP_STEPS), 0, options, False)
+    module._lockstep(task, data, budget, n, 0, options, False)  # first calls, autotuning
+    warm = module._lockstep(task, data, budget, n, 0, options, False)  # warm: the estimate
     warmup_s = time.perf_counter() - t0
-    per_step = warmup_s / (2 * min(steps, WARMUP_STEPS))
+    per_step = warm["plain_seconds"] / n
     if fits is not None and not fits(per_step):
         return {
             "task": task.name,
             "status": "skipped",
-            "reason": f"estimated {per_step * 1000:.1f} ms per side-step: past the deadline",
+            "reason": f"{per_step * 1000:.1f} ms per plain step: would pass the deadline",
             "warmup_s": warmup_s,
         }
     runs = [module._lockstep(task, data, budget, steps, s, options, control) for s in seeds]
