@@ -4,8 +4,8 @@ Logger convention (stdlib :mod:`logging`): everything in the library logs throug
 ``logging.getLogger("lrtuner")`` or a child of it (``"lrtuner.hf"``, ``"lrtuner.lightning"``,
 ``"lrtuner.seed_search"``...), obtained with :func:`get_logger`. The library adds only a
 :class:`logging.NullHandler` to ``"lrtuner"``: nothing is printed unless the application
-configures logging (``logging.basicConfig(level=logging.INFO)``, or HF's / Lightning's own
-setup, which route the root logger's handlers). Levels:
+configures logging (``logging.basicConfig(level=logging.INFO)``, or a handler on
+``"lrtuner"``; HF and Lightning configure only their own loggers). Levels:
 
 - ``INFO``: one line per event a user wants to see in a training log: each decision taken
   under the HF and Lightning integrations (:func:`format_decision`), the start and the result

@@ -135,7 +135,7 @@ def test_plain_example_writes_history_and_figures(tmp_path):
     assert any(r.decision == "accepted" for r in tuner.history)
     assert tuner.lr != 1e-3
     names = sorted(p.name for p in result["figures"])
-    assert names == ["lr_trace.png", "quadratic_fit.png"]
+    assert names == ["lr_trace.png", "quadratic_fit.png", "seed_search.png"]
     for p in result["figures"]:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the `lrtuner plot` command reads the same file
