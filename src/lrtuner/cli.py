@@ -4,6 +4,7 @@ Examples::
 
     lrtuner plot bench-results/quick/runs/digits-mlp/lrtuner/seed0.history.jsonl -o lr.png
     lrtuner plot HISTORY.jsonl --fit-step 120 -o fit.png
+    lrtuner plot HISTORY.jsonl --fit-step 1 -o seed_search.png   # the seed search's curve
     lrtuner bench run --profile quick    # the same as `lrtuner-bench run --profile quick`
 """
 
@@ -13,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .extras import require_extra
+from .extras import MissingExtraError, require_extra
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -37,7 +38,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--fit-step",
         type=int,
         default=None,
-        help="plot the quadratic fit of the decision at this step instead of the LR trace",
+        help=(
+            "plot the decision at this step instead of the LR trace: its quadratic fit, or "
+            "the one-step loss curve of the seed search (step 1)"
+        ),
     )
     return parser
 
@@ -51,9 +55,20 @@ def _plot(args: argparse.Namespace) -> int:
         fig = plotting.plot_lr_trace(history, title=args.history)
     else:
         matches = [r for r in history if int(r.get("step", -1)) == args.fit_step]
-        if not matches:
-            raise ValueError(f"Invalid fit-step: no decision at step {args.fit_step}")
-        fig = plotting.plot_quadratic_fit(matches[0])
+        drawable = [r for r in matches if plotting.is_seed_search(r) and r.get("epsilons")] + [
+            r for r in matches if plotting.has_fit(r)
+        ]
+        if not drawable:
+            fitted = sorted(
+                {int(r["step"]) for r in history if plotting.has_fit(r)}
+                | {int(r["step"]) for r in history if plotting.is_seed_search(r)}
+            )
+            what = "no decision" if not matches else "no fit and no seed search"
+            raise ValueError(
+                f"Invalid fit-step: {args.fit_step} ({what} at that step); steps with a "
+                f"figure: {fitted[:20] or 'none'}"
+            )
+        fig = plotting.plot_decision(drawable[0])
     fig.savefig(args.output, dpi=110)
     print(f"wrote {args.output}")
     return 0
@@ -77,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 1
         return run_command(args, parser)
+    except MissingExtraError as exc:  # an optional package: the message names its extra
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError, ImportError) as exc:
         parser.error(str(exc))
     return 2  # pragma: no cover - parser.error exits

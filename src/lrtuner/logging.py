@@ -1,4 +1,23 @@
-"""Decision history on disk (JSONL) and as TensorBoard scalars, for plain PyTorch loops.
+"""The ``lrtuner`` logger, and the decision history on disk (JSONL) and as TensorBoard scalars.
+
+Logger convention (stdlib :mod:`logging`): everything in the library logs through
+``logging.getLogger("lrtuner")`` or a child of it (``"lrtuner.hf"``, ``"lrtuner.lightning"``,
+``"lrtuner.seed_search"``...), obtained with :func:`get_logger`. The library adds only a
+:class:`logging.NullHandler` to ``"lrtuner"``: nothing is printed unless the application
+configures logging (``logging.basicConfig(level=logging.INFO)``, or a handler on
+``"lrtuner"``; HF and Lightning configure only their own loggers). Levels:
+
+- ``INFO``: one line per event a user wants to see in a training log: each decision taken
+  under the HF and Lightning integrations (:func:`format_decision`), the start and the result
+  of the seed search, a history writer restarting after a reload;
+- ``DEBUG``: per-point detail (each probe or seed-search point, superbatch sizes);
+- ``WARNING``: faults the library handled but the user should know of.
+
+Misuse (an argument or a setup that defeats tuning) is reported with :func:`warnings.warn` or
+an exception, not through the logger, so that it is seen even without a logging setup.
+
+Decision history
+----------------
 
 One JSON object per line, one line per :class:`~lrtuner.records.DecisionRecord`: exactly
 ``dataclasses.asdict(record)`` (``coefficients`` becomes a list; non-finite floats are written
@@ -20,6 +39,7 @@ imported only when a log directory is given.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -27,11 +47,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .extras import require_extra
 from .records import DECISIONS, DecisionRecord
 
 __all__ = [
+    "LOGGER_NAME",
     "HistoryWriter",
     "decision_scalars",
+    "format_decision",
+    "get_logger",
+    "log_decision",
     "read_history_jsonl",
     "record_to_json",
     "write_history_jsonl",
@@ -39,6 +64,43 @@ __all__ = [
 
 #: Numeric code of each decision, for loggers that only take numbers.
 DECISION_CODES = {name: float(i) for i, name in enumerate(DECISIONS)}
+
+#: Name of the library's logger; children are ``f"{LOGGER_NAME}.{part}"``.
+LOGGER_NAME = "lrtuner"
+
+logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    """``logging.getLogger("lrtuner")``, or its child ``"lrtuner.<name>"``.
+
+    ``name`` may also be given in full (``"lrtuner.hf"``). Raises ``ValueError`` for a name
+    outside the ``lrtuner`` hierarchy or that is not a non-empty string.
+    """
+    if name is None:
+        return logging.getLogger(LOGGER_NAME)
+    if not isinstance(name, str) or not name.strip("."):
+        raise ValueError(f"Invalid name: {name!r} (need a non-empty str, e.g. 'seed_search')")
+    if name == LOGGER_NAME or name.startswith(LOGGER_NAME + "."):
+        return logging.getLogger(name)
+    return logging.getLogger(f"{LOGGER_NAME}.{name}")
+
+
+def format_decision(record: DecisionRecord) -> str:
+    """One log line for a decision: step, phase, outcome, LR before -> after, reason."""
+    if not isinstance(record, DecisionRecord):
+        raise ValueError(f"Invalid record: {type(record).__name__} is not a DecisionRecord")
+    return (
+        f"step {record.step} {record.phase} {record.decision}: "
+        f"lr {record.lr_before:.4g} -> {record.lr_after:.4g} ({record.reason})"
+    )
+
+
+def log_decision(
+    record: DecisionRecord, logger: logging.Logger | None = None, level: int = logging.INFO
+) -> None:
+    """Log :func:`format_decision` of ``record`` (default logger: ``"lrtuner"``)."""
+    (logger or get_logger()).log(level, "%s", format_decision(record))
 
 
 def record_to_json(record: DecisionRecord) -> str:
@@ -122,6 +184,8 @@ class HistoryWriter:
         start: number of decisions of ``tuner.history`` already written; :meth:`update` writes
             from there.
         prefix: tag prefix of the TensorBoard scalars.
+        log_level: if given (e.g. ``logging.INFO``), each decision written is also logged
+            through the ``"lrtuner"`` logger (:func:`log_decision`).
 
     Scalars go to TensorBoard at ``global_step = record.step`` (the optimizer step).
     """
@@ -134,11 +198,17 @@ class HistoryWriter:
         append: bool = False,
         start: int = 0,
         prefix: str = "lrtuner",
+        log_level: int | None = None,
     ) -> None:
         if path is None and tensorboard is None:
             raise ValueError("Invalid HistoryWriter: path=None and tensorboard=None write nothing")
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise ValueError(f"Invalid start: {start!r} (need an int >= 0)")
+        if log_level is not None and (
+            isinstance(log_level, bool) or not isinstance(log_level, int)
+        ):
+            raise ValueError(f"Invalid log_level: {log_level!r} (need an int such as logging.INFO)")
+        self.log_level = log_level
         self.path = Path(path) if path is not None else None
         self.prefix = prefix
         self.written = start
@@ -148,18 +218,20 @@ class HistoryWriter:
             self._fh = self.path.open("a" if append else "w", encoding="utf-8")
         self._owns_tb = isinstance(tensorboard, (str, os.PathLike))
         if self._owns_tb:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError as exc:  # pragma: no cover - depends on the environment
-                raise ImportError(
-                    "TensorBoard logging needs the `tensorboard` package: pip install tensorboard"
-                ) from exc
-            tensorboard = SummaryWriter(log_dir=os.fspath(tensorboard))
+            writer_module = require_extra(
+                "torch.utils.tensorboard",
+                "tensorboard",
+                "HistoryWriter(tensorboard=<log dir>)",
+                package="tensorboard",
+            )
+            tensorboard = writer_module.SummaryWriter(log_dir=os.fspath(tensorboard))
         self.tensorboard = tensorboard
 
     def write(self, records: Sequence[DecisionRecord]) -> None:
         """Write ``records`` (does not move :attr:`written`)."""
         for record in records:
+            if self.log_level is not None:
+                log_decision(record, level=self.log_level)
             if self._fh is not None:
                 self._fh.write(record_to_json(record) + "\n")
             if self.tensorboard is not None:
@@ -176,6 +248,13 @@ class HistoryWriter:
         """
         history = tuner.history
         if len(history) < self.written:
+            get_logger().info(
+                "HistoryWriter: the tuner's history has %d decisions, %d were written "
+                "(reloaded from an earlier checkpoint?); writing restarts at decision %d",
+                len(history),
+                self.written,
+                len(history),
+            )
             self.written = len(history)
         new = list(history[self.written :])
         self.write(new)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import math
 
 import pytest
@@ -31,7 +32,19 @@ def example():
 def full_run(example, tmp_path_factory):
     out = tmp_path_factory.mktemp("pl_full")
     trainer, module, loader = example.build(str(out), **SMALL)
-    trainer.fit(module, loader)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    lrtuner_logger = logging.getLogger("lrtuner")
+    level = lrtuner_logger.level
+    lrtuner_logger.addHandler(handler)
+    lrtuner_logger.setLevel(logging.INFO)
+    try:
+        trainer.fit(module, loader)
+    finally:
+        lrtuner_logger.removeHandler(handler)
+        lrtuner_logger.setLevel(level)
+    trainer.lrtuner_log_records = records  # what the "lrtuner" logger emitted during fit
     return trainer, module, out
 
 
@@ -60,6 +73,16 @@ def test_lr_changes_and_monitor_logs_it(full_run):
     logged_lrs = {float(r["lrtuner/lr"]) for r in decisions}
     assert {round(r.lr_after, 12) for r in tuner.history} >= {round(v, 12) for v in logged_lrs}
     assert read_history_jsonl(out / "lrtuner_history.jsonl") == tuner.history
+
+
+def test_each_decision_is_one_info_line_on_the_lrtuner_logger(full_run):
+    from lrtuner.logging import format_decision
+
+    trainer, _, _ = full_run
+    tuner = trainer.optimizers[0]
+    lines = [r for r in trainer.lrtuner_log_records if r.name == "lrtuner.lightning"]
+    assert [r.getMessage() for r in lines] == [format_decision(r) for r in tuner.history]
+    assert {r.levelno for r in lines} == {logging.INFO}
 
 
 def test_resume_from_checkpoint_continues_exactly(example, full_run, tmp_path):

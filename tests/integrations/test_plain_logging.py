@@ -135,7 +135,7 @@ def test_plain_example_writes_history_and_figures(tmp_path):
     assert any(r.decision == "accepted" for r in tuner.history)
     assert tuner.lr != 1e-3
     names = sorted(p.name for p in result["figures"])
-    assert names == ["lr_trace.png", "quadratic_fit.png"]
+    assert names == ["lr_trace.png", "quadratic_fit.png", "seed_search.png"]
     for p in result["figures"]:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the `lrtuner plot` command reads the same file
@@ -154,3 +154,77 @@ def test_import_lrtuner_pulls_no_extras():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------- the stdlib logger
+def test_logger_names_follow_the_convention():
+    import logging
+
+    from lrtuner.logging import LOGGER_NAME, get_logger
+
+    assert LOGGER_NAME == "lrtuner"
+    assert get_logger() is logging.getLogger("lrtuner")
+    assert get_logger("seed_search") is logging.getLogger("lrtuner.seed_search")
+    assert get_logger("lrtuner.hf") is logging.getLogger("lrtuner.hf")
+    assert get_logger("seed_search").parent is get_logger()
+    assert any(isinstance(h, logging.NullHandler) for h in get_logger().handlers)
+    for bad in ("", ".", 3, b"hf"):
+        with pytest.raises(ValueError, match="Invalid name"):
+            get_logger(bad)
+
+
+def test_library_logs_print_nothing_without_a_logging_setup():
+    # Without the NullHandler, Python's last-resort handler would print WARNING lines to stderr.
+    code = (
+        "import lrtuner.logging as L\n"
+        "L.get_logger('seed_search').warning('a warning nobody configured')\n"
+        "L.get_logger().error('an error nobody configured')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == "" and out.stdout == ""
+    configured = "import logging; logging.basicConfig(level=logging.INFO)\n" + code
+    out = subprocess.run(
+        [sys.executable, "-c", configured], capture_output=True, text=True, check=True
+    )
+    assert "WARNING:lrtuner.seed_search:a warning nobody configured" in out.stderr
+
+
+def test_format_and_log_decision(caplog):
+    import logging
+
+    from lrtuner.logging import format_decision, log_decision
+
+    record = _record(7, lr_before=0.1, lr_after=0.25, reason="explore accepts an increase")
+    line = format_decision(record)
+    assert line == "step 7 explore accepted: lr 0.1 -> 0.25 (explore accepts an increase)"
+    with caplog.at_level(logging.DEBUG, logger="lrtuner"):
+        log_decision(record)
+        log_decision(record, logging.getLogger("lrtuner.hf"), level=logging.DEBUG)
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("lrtuner", logging.INFO, line),
+        ("lrtuner.hf", logging.DEBUG, line),
+    ]
+    with pytest.raises(ValueError, match="Invalid record"):
+        format_decision({"step": 1})
+
+
+def test_history_writer_logs_decisions_and_restarts(tmp_path, caplog):
+    import logging
+
+    tuner = _FakeTuner()
+    tuner.history = [_record(1), _record(2, "rejected")]
+    with caplog.at_level(logging.INFO, logger="lrtuner"):
+        with HistoryWriter(tmp_path / "h.jsonl", log_level=logging.INFO) as log:
+            log.update(tuner)
+            tuner.history = tuner.history[:1]  # reloaded from an earlier checkpoint
+            log.update(tuner)
+        with HistoryWriter(tmp_path / "quiet.jsonl") as quiet:  # no log_level: no decision lines
+            tuner.history = [_record(1), _record(2)]
+            quiet.update(tuner)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[:2] == ["step 1 explore accepted: lr 0.1 -> 0.2 (test)",
+                            "step 2 explore rejected: lr 0.1 -> 0.1 (test)"]  # fmt: skip
+    assert "writing restarts at decision 1" in messages[2]
+    assert len(messages) == 3
+    with pytest.raises(ValueError, match="Invalid log_level"):
+        HistoryWriter(tmp_path / "x.jsonl", log_level="INFO")

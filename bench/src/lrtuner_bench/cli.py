@@ -14,6 +14,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from lrtuner.extras import MissingExtraError
+
 
 def build_parser(prog: str = "lrtuner-bench") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -94,6 +96,9 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         return handlers[args.bench_command](args)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
+    except MissingExtraError as exc:  # an optional package: the message names its extra
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     except RuntimeError as exc:  # a missing data set or package names its install command
         from .data import DataUnavailableError
 

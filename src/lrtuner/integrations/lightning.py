@@ -8,7 +8,8 @@ Two pieces:
   batches of the training DataLoader (moved to the device like training batches). The closure
   is still what the tuner calls at each step, so its loss feeds the drop-rate tracking.
 - :class:`LRTunerCallback` checks the setup (an ``LRTuner`` optimizer, no LR scheduler), logs
-  every decision to the Trainer's loggers, optionally writes the history as JSONL, and keeps the
+  every decision to the Trainer's loggers (and as an ``INFO`` line on the ``"lrtuner.lightning"``
+  logger of :mod:`logging`), optionally writes the history as JSONL, and keeps the
   global RNG in the checkpoint so that a resumed fit continues exactly. The tuner's own state
   travels in the checkpoint's ``optimizer_states``. ``LearningRateMonitor`` shows the tuned LR
   under the wrapped optimizer's name (``lr-SGD``, ``lr-AdamW``...): it
@@ -46,22 +47,19 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "lrtuner.integrations.lightning needs PyTorch Lightning: pip install 'lrtuner[lightning]'"
     ) from exc
 
-from ..logging import HistoryWriter, decision_scalars, write_history_jsonl
+from ..logging import (
+    HistoryWriter,
+    decision_scalars,
+    get_logger,
+    log_decision,
+    write_history_jsonl,
+)
 from ..tuner import LRTuner
+from ._unwrap import find_lrtuner
 
 __all__ = ["LRTunerCallback", "TrainDataloaderProbe", "find_lrtuner", "lrtuner_for_module"]
 
-
-def find_lrtuner(optimizers: Any) -> LRTuner | None:
-    """The first :class:`LRTuner` among ``optimizers`` (unwrapping ``LightningOptimizer``)."""
-    for opt in optimizers or []:
-        for _ in range(4):
-            if isinstance(opt, LRTuner):
-                return opt
-            opt = getattr(opt, "optimizer", getattr(opt, "_optimizer", None))
-            if opt is None:
-                break
-    return None
+_logger = get_logger("lightning")
 
 
 class TrainDataloaderProbe:
@@ -218,6 +216,8 @@ class LRTunerCallback(Callback):
             return
         new = tuner.history[self.logged :]
         self.logged = len(tuner.history)
+        for record in new:
+            log_decision(record, _logger)
         if new and self.log_decisions:
             for record in new:
                 metrics = decision_scalars(record, self.prefix)
