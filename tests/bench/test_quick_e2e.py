@@ -42,7 +42,7 @@ def test_runs_and_profile_are_stored(results):
     assert profile["tasks"]["digits-mlp"]["budget"]["steps"] == 100
     assert set(profile["methods"]) == {"baseline", "lrtuner", "knee"}
     runs = results / "runs" / "digits-mlp"
-    assert len(list((runs / "baseline-grid").glob("lr*_seed0.json"))) == 3
+    assert len(list((runs / "baseline-grid").glob("lr*_seed0.json"))) >= 3
     for method in ("baseline", "lrtuner", "knee"):
         for seed in (0, 1):
             run = json.loads((runs / method / f"seed{seed}.json").read_text())
