@@ -5,10 +5,10 @@
 
 Per task: single-threaded CPU milliseconds per training step (``time.process_time``, so a
 busy machine inflates it less than wall-clock), CPU seconds per evaluation, and whether the
-baseline learned (train loss and metric at the first and last evaluation) at the middle LR
-of its long-profile grid. Then the planned number of runs of the long recipe (all methods,
-LRTuner at x0.001 ... x10 of the tuned peak, 3 seeds, the calibration grid) and its CPU
-time, and the wall-clock with 2 processes. Prints a Markdown table.
+baseline learned (mean train loss over the first and last 20 steps, and the test metric
+after training) at the middle LR of its long-profile grid. Then the planned number of runs
+of the long recipe (``methods.LONG_RECIPE`` on 3 seeds, the baseline grid on 3 seeds, the
+calibration grid), its CPU time, and the wall-clock with 2 processes. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 import torch
 
 from lrtuner_bench import runner
+from lrtuner_bench.methods import LONG_RECIPE
 from lrtuner_bench.tasks import TASKS, get_task, split_of
 
-LONG_METHODS = "all,lrtuner@peak0.001,lrtuner@peak0.01,lrtuner@peak0.1,lrtuner@peak1,lrtuner@peak10"
 #: measured cost of a run relative to the baseline's (LRTuner probes, range tests, BatchNorm
 #: recalibration, evaluation), a planning allowance.
 RUN_OVERHEAD = 1.15
@@ -39,23 +39,23 @@ def measure(name: str, steps: int) -> dict:
     model.train()
     opt = task.make_optimizer(model.parameters(), peak)
     batches = runner.forever(task.train_batches(data, budget.batch_size, torch.Generator()))
-    first = last = None
+    losses = []
     t0 = time.process_time()
-    for step in range(steps):
+    for _ in range(steps):
         inputs, targets = next(batches)
         loss = task.loss(model(inputs), targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        value = float(loss.detach())
-        first = value if step < 10 and first is None else first
-        last = value
+        losses.append(float(loss.detach()))
     ms = 1000 * (time.process_time() - t0) / steps
     model.eval()
     t0 = time.process_time()
     with torch.no_grad():
         metric = task.evaluate(model, data)[task.metric]
     eval_s = time.process_time() - t0
+    k = max(1, min(20, steps // 5))  # train loss: mean of the first and of the last k steps
+    first, last = sum(losses[:k]) / k, sum(losses[-k:]) / k
     return {"ms": ms, "eval_s": eval_s, "loss": (first, last), "metric": metric, "peak": peak}
 
 
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     names = list(TASKS) if args.tasks == "all" else args.tasks.split(",")
     bench = runner.Benchmark(
-        names, [LONG_METHODS], [0, 1, 2], "long", "/tmp/unused", progress=False
+        names, list(LONG_RECIPE), [0, 1, 2], "long", "/tmp/unused", progress=False
     )
     total = 0.0
     print(

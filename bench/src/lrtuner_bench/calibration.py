@@ -37,7 +37,7 @@ ENV_VAR = "LRTUNER_BENCH_CALIBRATION"
 #: absolute half-decade grids of the calibration, per optimizer family.
 FAMILY_GRIDS: dict[str, tuple[float, ...]] = {
     "sgd": schedules.half_decade_grid(1e-3, 1.0),
-    "adam": schedules.half_decade_grid(1e-5, 1e-2),
+    "adam": schedules.half_decade_grid(3.16e-5, 0.0316),
 }
 #: seeds of the calibration grid: the first ones of a run's seed list.
 CALIBRATION_SEEDS = 1

@@ -534,6 +534,26 @@ METHODS: dict[str, Method] = {
     )
 }
 
+#: the methods of the ``long`` benchmark (benchmarks/run_long.sh): Knee, the calibrated
+#: configuration, every learning-rate-free peer at its defaults, and LRTuner at defaults from
+#: x0.001 ... x10 of the task's tuned peak (the tuned baseline always runs).
+LONG_RECIPE: tuple[str, ...] = (
+    "knee",
+    "calibrated",
+    "prodigy",
+    "dadapt",
+    "schedulefree",
+    "dog",
+    "lr-range-test",
+    "prodigy-sf",
+    "mechanic",
+    "lrtuner@peak0.001",
+    "lrtuner@peak0.01",
+    "lrtuner@peak0.1",
+    "lrtuner@peak1",
+    "lrtuner@peak10",
+)
+
 #: methods whose configuration is chosen per task (they read the tuned peak LR).
 PER_TASK_TUNED = ("baseline", "knee", "cosine", "constant")
 

@@ -43,7 +43,7 @@ class ShakespeareLSTM(ShakespeareGPT):
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = "the recurrent development task: same corpus as the GPT, another architecture"
-    long_ms_per_step = 12.0
+    long_ms_per_step = 5.5
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=60, batch_size=16, num_evals=3, test_size=32),
         "standard": Budget(steps=300, batch_size=16, num_evals=6, test_size=128),
