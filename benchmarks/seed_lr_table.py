@@ -17,10 +17,14 @@ import sys
 from pathlib import Path
 
 
-def _method_scale(name: str) -> float | None:
+def _method_scale(name: str, peak: bool = False) -> float | None:
+    """The seed-LR scale of an LRTuner run folder: of the task's seed LR (``lrtuner``,
+    ``lrtuner@S``), or with ``peak`` of the tuned peak (``lrtuner@peakS`` only)."""
+    if peak:
+        return float(name[len("lrtuner@peak") :]) if name.startswith("lrtuner@peak") else None
     if name == "lrtuner":
         return 1.0
-    if name.startswith("lrtuner@"):
+    if name.startswith("lrtuner@") and not name.startswith("lrtuner@peak"):
         return float(name.split("@", 1)[1])
     return None
 
@@ -29,8 +33,10 @@ def task_rows(task_dir: Path) -> tuple[list[tuple], dict]:
     """Rows ``(scale, seed_lr, mean, std, ok, failed)`` sorted by scale, and the grid info."""
     rows = []
     higher = True
+    # a folder with runs relative to the tuned peak (the long profile) is read in those terms
+    peak = any(d.name.startswith("lrtuner@peak") for d in task_dir.iterdir())
     for method_dir in sorted(task_dir.iterdir()):
-        scale = _method_scale(method_dir.name)
+        scale = _method_scale(method_dir.name, peak)
         if scale is None or not method_dir.is_dir():
             continue
         metrics, failures, seed_lr = [], 0, None
@@ -65,7 +71,8 @@ def _spread(rows: list[tuple]) -> tuple[float, float]:
 
 def to_markdown(out_dir: Path) -> str:
     lines = [
-        "| task | seed LR (x task seed) | final metric, mean ± std | runs ok / failed |",
+        "| task | seed LR (x task seed; x tuned peak where the folder has lrtuner@peak runs) "
+        "| final metric, mean ± std | runs ok / failed |",
         "|---|---|---|---|",
     ]
     summary = [

@@ -25,6 +25,9 @@ METHOD_ORDER = (
     "schedulefree",
     "dog",
     "lr-range-test",
+    "prodigy-sf",
+    "mechanic",
+    "calibrated",
 )
 
 
@@ -40,23 +43,33 @@ def cell(row: dict) -> str:
     return f"{text} ({reached})"
 
 
-def to_markdown(summary: dict) -> str:
+def to_markdown(payload: dict) -> str:
+    """The table; ``payload`` is a ``summary.json`` (``{"split", "tasks", "acceptance"}``, or
+    the older form that maps task names to rows). Validation tasks are marked."""
+    summary = payload.get("tasks", payload) if "tasks" in payload else payload
+    split = payload.get("split", {})
     tasks = list(summary)
-    metric_names = {
-        "digits-mlp": "accuracy ↑",
-        "fmnist-cnn": "accuracy ↑",
-        "shakespeare-gpt": "val loss ↓",
-        "tweets-minilm": "accuracy ↑",
-    }
-    head = "| method | " + " | ".join(f"{t} ({metric_names.get(t, '')})" for t in tasks) + " |"
+
+    def head_of(task: str) -> str:
+        rows = summary[task]
+        hib = next((r.get("higher_is_better") for r in rows if "higher_is_better" in r), None)
+        arrow = {True: " ↑", False: " ↓"}.get(hib, "")
+        mark = ", VALIDATION" if split.get(task) == "validation" else ""
+        return f"{task} ({rows[0].get('metric', '') if rows else ''}{arrow}{mark})"
+
+    present = {r["method"] for rows in summary.values() for r in rows}
+    methods = [m for m in METHOD_ORDER if m in present] + sorted(present - set(METHOD_ORDER))
+    head = "| method | " + " | ".join(head_of(t) for t in tasks) + " |"
     lines = [head, "|---" * (len(tasks) + 1) + "|"]
     by_task = {t: {r["method"]: r for r in rows} for t, rows in summary.items()}
-    for method in METHOD_ORDER:
+    for method in methods:
         cells = [cell(by_task[t][method]) if method in by_task[t] else "-" for t in tasks]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     overhead = [
         f"{by_task[t]['lrtuner']['overhead']:.2f}x, "
         f"{by_task[t]['lrtuner']['extra_fwd_per_step']:.2f} fwd/step"
+        if by_task[t].get("lrtuner", {}).get("overhead") is not None
+        else "-"
         for t in tasks
     ]
     lines.append("| lrtuner overhead | " + " | ".join(overhead) + " |")

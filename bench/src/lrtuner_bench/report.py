@@ -20,7 +20,7 @@ from typing import Any
 
 from lrtuner.extras import require_extra
 
-from . import targets
+from . import acceptance, targets
 
 BASELINE_COLOR = "tab:orange"
 LRTUNER_COLOR = "tab:blue"
@@ -103,7 +103,7 @@ def summarize(task: TaskResults) -> list[dict[str, Any]]:
     base_loop = _mean([r["wall_clock"]["loop_s"] for r in base_ok]) if base_ok else math.nan
     scaled = sorted(
         (m for m in task.methods if m.startswith("lrtuner@")),
-        key=lambda m: float(m.partition("@")[2]),
+        key=lambda m: (m.partition("@")[2].startswith("peak"), _scale_of(m)),
     )
     first = ("baseline", "lrtuner", *scaled)
     order = [*first, *sorted(m for m in task.methods if m not in first)]
@@ -119,6 +119,8 @@ def summarize(task: TaskResults) -> list[dict[str, Any]]:
         f1 = [r["final"]["macro_f1"] for r in ok if r.get("final") and "macro_f1" in r["final"]]
         row = {
             "method": method,
+            "metric": task.metric,
+            "higher_is_better": task.higher_is_better,
             "runs": len(runs),
             "failures": len(runs) - len(ok),
             "statuses": sorted({r["status"] for r in runs if r["status"] != "ok"}),
@@ -151,10 +153,21 @@ def summarize(task: TaskResults) -> list[dict[str, Any]]:
     return rows
 
 
+def _scale_of(method: str) -> float:
+    text = method.partition("@")[2].removeprefix("peak")
+    try:
+        return float(text)
+    except ValueError:
+        return math.inf
+
+
 def _describe_lr(method: str, runs: list[dict[str, Any]]) -> str:
     if not runs:
         return ""
     run = runs[0]
+    if method == "calibrated":
+        lr = run["config"]["method"].get("calibrated_lr")
+        return f"calibrated {lr:.3g}" if lr is not None else "not calibrated"
     if method in ("baseline", "knee", "cosine", "constant"):
         peak = run["config"]["method"].get("peak_lr")
         return f"peak {peak:.3g}" if peak is not None else ""
@@ -181,12 +194,20 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
+def _split_of(name: str) -> str:
+    from .tasks import split_of
+
+    return split_of(name)
+
+
 def markdown_table(task: TaskResults, rows: list[dict[str, Any]]) -> str:
-    """The Markdown table of one task."""
+    """The Markdown table of one task (validation tasks are marked in the heading)."""
     direction = "higher" if task.higher_is_better else "lower"
     target = rows[0]["target"] if rows else None
+    split = _split_of(task.name)
+    mark = " (VALIDATION task)" if split == "validation" else f" ({split} task)"
     lines = [
-        f"## {task.name}",
+        f"## {task.name}{mark}",
         "",
         f"Metric: `{task.metric}` ({direction} is better). Target = tuned baseline's final "
         f"metric, mean over seeds: {_fmt(target)}.",
@@ -334,6 +355,7 @@ def write_report(out_dir: str | Path, figures: bool = True) -> Path:
         "and spreads are over seeds; failed or diverged runs are counted, not averaged.",
         "",
     ]
+    parts += [*split_table(sorted(results)), ""]
     summary: dict[str, Any] = {}
     fig_dir = out / "figures"
     for name, task in sorted(results.items()):
@@ -342,10 +364,40 @@ def write_report(out_dir: str | Path, figures: bool = True) -> Path:
         parts += [markdown_table(task, rows), ""]
         if figures:
             parts += _write_figures(task, fig_dir)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    checks = acceptance.acceptance(results, _split_of)
+    parts += [acceptance.markdown(checks), ""]
+    payload = {
+        "split": {name: _split_of(name) for name in sorted(results)},
+        "tasks": summary,
+        "acceptance": checks,
+    }
+    (out / "summary.json").write_text(json.dumps(payload, indent=1, default=str))
     path = out / "report.md"
     path.write_text("\n".join(parts) + "\n")
     return path
+
+
+def split_table(names: Sequence[str]) -> list[str]:
+    """The development/validation split of the tasks in a report, with each reason."""
+    from .tasks import TASKS
+
+    lines = [
+        "## Task split",
+        "",
+        "Declared in code (`Task.split`) before any result of the long profile existed. Rules "
+        "and constants may be set on development tasks; validation tasks are run to report, "
+        "never to choose. A rule changed after looking at a validation task turns it into a "
+        "development task, and a new validation task replaces it.",
+        "",
+        "| task | split | reason |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        cls = TASKS.get(name)
+        split = _split_of(name)
+        shown = "**validation**" if split == "validation" else split
+        lines.append(f"| {name} | {shown} | {cls.split_reason if cls else ''} |")
+    return lines
 
 
 def _write_figures(task: TaskResults, fig_dir: Path) -> list[str]:

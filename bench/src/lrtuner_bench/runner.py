@@ -4,13 +4,20 @@ Layout of an output folder::
 
     OUT/profile-<profile>.json             the profile: budgets, method configs, versions
     OUT/runs/<task>/baseline-grid/lr<LR>_seed<S>.json
+    OUT/runs/<task>/calibration-grid/lr<LR>_seed<S>.json   development tasks, warmup + cosine
     OUT/runs/<task>/<method>/seed<S>.json
     OUT/runs/<task>/lrtuner/seed<S>.history.jsonl   LRTuner's decisions, one JSON per line
 
 A run JSON holds its config, the curves (per evaluation point and a strided per-step trace),
 the final and best metric, forward passes (probes and range tests included), wall-clock, peak
 memory, the status (``ok``, ``diverged``, ``failed`` with the error) and the time to reach
-the tuned baseline's final metric. A finished run whose stored config matches is not re-run.
+the tuned baseline's final metric.
+
+Resuming: a stored run whose config matches is not trained again, so a stopped benchmark
+picks up where it stopped; a stored ``failed`` run is trained again unless ``keep_failed``
+(a ``diverged`` run is a result and is kept). Each run is written as soon as it finishes.
+With ``jobs > 1`` the tasks are shared out to that many worker processes (the most expensive
+first), each task's runs staying in one process.
 """
 
 from __future__ import annotations
@@ -37,14 +44,18 @@ import torch
 from lrtuner import __version__ as LIBRARY_VERSION
 from lrtuner.extras import require_extra
 
-from . import targets
+from . import calibration, schedules, targets
 from .methods import (
     LRTUNER_OPTIONS,
+    Method,
     MethodContext,
     MethodRun,
     MethodUnavailableError,
+    ScheduledRun,
+    needs_peak,
     parse_methods,
     resolve_method,
+    seed_lr_base,
 )
 from .tasks import Task, get_task
 from .tasks.base import Budget, forever
@@ -54,6 +65,9 @@ SCHEMA_VERSION = 1
 DIVERGENCE_STREAK = 10
 #: most points kept in the per-step loss/LR trace of a run.
 MAX_TRACE_POINTS = 1000
+#: how many times the baseline grid is extended by one point beyond an edge that is best.
+MAX_GRID_EXTENSIONS = 3
+CALIBRATION_GRID = "calibration-grid"
 _VERSIONED = (
     "torch",
     "numpy",
@@ -63,6 +77,8 @@ _VERSIONED = (
     "schedulefree",
     "dog-optimizer",
     "torch-lr-finder",
+    "prodigy-plus-schedule-free",
+    "mechanic-pytorch",
     "transformers",
     "scikit-learn",
 )
@@ -181,11 +197,39 @@ def eval_steps(total: int, num_evals: int) -> list[int]:
     return sorted({round(total * (i + 1) / n) for i in range(n)})
 
 
+def _make_calibration_grid_run(ctx: MethodContext) -> MethodRun:
+    """One calibration-grid run: the task's optimizer, warmup + cosine from the grid LR."""
+    if ctx.peak_lr is None:
+        raise ValueError("Invalid peak_lr: None (a calibration-grid run needs its grid LR)")
+    opt = ctx.task.make_optimizer(ctx.model.parameters(), ctx.peak_lr)
+    return ScheduledRun(ctx.model, opt, ctx.peak_lr, schedules.warmup_cosine, ctx.total_steps)
+
+
+#: run kinds the runner makes itself (not user-facing methods).
+_INTERNAL = {
+    CALIBRATION_GRID: Method(
+        CALIBRATION_GRID, _make_calibration_grid_run, True, "warmup + cosine at a grid LR"
+    )
+}
+
+
+def _resolve(method: str) -> tuple[Method, float]:
+    if method in _INTERNAL:
+        return _INTERNAL[method], 1.0
+    return resolve_method(method)
+
+
 def run_config(
     task: Task, method: str, budget: Budget, profile: str, seed: int, peak_lr: float | None
 ) -> dict[str, Any]:
     """The config stored with a run; a stored run is reused only when this matches."""
-    entry, scale = resolve_method(method)
+    entry, scale = _resolve(method)
+    peak_relative = method not in _INTERNAL and seed_lr_base(method) == "peak"
+    uses_peak = entry.needs_peak or peak_relative
+    if peak_relative:
+        seed_lr = peak_lr * scale if peak_lr is not None else None
+    else:
+        seed_lr = task.seed_lr * scale
     return {
         "task": task.config(),
         "budget": budget.to_dict(),
@@ -194,9 +238,15 @@ def run_config(
         "method": {
             "name": method,
             "description": entry.description,
-            "peak_lr": peak_lr if entry.needs_peak else None,
-            "seed_lr": task.seed_lr * scale,
+            "peak_lr": peak_lr if uses_peak else None,
+            "seed_lr": seed_lr,
             "seed_lr_scale": scale,
+            "seed_lr_base": "peak" if peak_relative else "seed",
+            **(
+                {"calibrated_lr": calibration.calibrated_lr_or_none(profile, task.family)}
+                if entry.name == "calibrated"
+                else {}
+            ),
             "options": LRTUNER_OPTIONS.get(profile, {}) if entry.name == "lrtuner" else {},
             # a stored LRTuner run is reused only if it was made by this version of the library
             **({"library_version": LIBRARY_VERSION} if entry.name == "lrtuner" else {}),
@@ -274,8 +324,9 @@ def _train(
     model.train()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    entry, scale = resolve_method(method)
-    ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile, scale)
+    entry, scale = _resolve(method)
+    base = "seed" if method in _INTERNAL else seed_lr_base(method)
+    ctx = MethodContext(task, model, data, budget, seed, peak_lr, profile, scale, base)
     t_setup = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # peers print banners and range-test news
         run: MethodRun = entry.factory(ctx)
@@ -467,16 +518,20 @@ def parse_seeds(spec: str) -> list[int]:
 
 def parse_tasks(spec: str) -> list[str]:
     """``"all"`` or a comma list of task names; ``ValueError`` naming ``task`` otherwise."""
-    from .tasks import TASKS
+    from .tasks import DEVELOPMENT, TASKS, VALIDATION
 
     names = [s.strip() for s in spec.split(",") if s.strip()]
-    if names == ["all"]:
-        return list(TASKS)
     if not names:
         raise ValueError(f"Invalid task: {spec!r}")
+    groups = {"all": tuple(TASKS), "development": DEVELOPMENT, "validation": VALIDATION}
+    out: list[str] = []
     for name in names:
-        get_task(name)  # raises ValueError naming the task
-    return list(dict.fromkeys(names))
+        if name in groups:
+            out.extend(groups[name])
+        else:
+            get_task(name)  # raises ValueError naming the task
+            out.append(name)
+    return list(dict.fromkeys(out))
 
 
 def effective_budget(task: Task, profile: str, steps: int | None) -> Budget:
@@ -486,6 +541,30 @@ def effective_budget(task: Task, profile: str, steps: int | None) -> Budget:
             raise ValueError(f"Invalid steps: {steps} (must be positive)")
         budget = dataclasses.replace(budget, steps=steps, num_evals=min(budget.num_evals, steps))
     return budget
+
+
+def extended_grid_point(grid: Sequence[float], side: str) -> float:
+    """The next LR beyond the ``"low"`` or ``"high"`` edge of a sorted grid, at the spacing of
+    the two outermost points on that side (3 significant digits): ``(0.01, 0.0316)`` extends
+    low to 0.00316, ``(0.03, 0.1, 0.3)`` high to 1."""
+    pts = sorted(grid)
+    if len(pts) < 2:
+        raise ValueError(f"Invalid grid: {grid} (needs at least 2 points to extend)")
+    if side == "low":
+        return float(f"{pts[0] * pts[0] / pts[1]:.3g}")
+    if side == "high":
+        return float(f"{pts[-1] * pts[-1] / pts[-2]:.3g}")
+    raise ValueError(f"Invalid side: {side!r} (low or high)")
+
+
+def edge_of_best(grid: Sequence[float], best: float) -> str | None:
+    """``"low"``/``"high"`` when ``best`` is the smallest/largest grid point, else ``None``."""
+    pts = sorted(grid)
+    if best == pts[0]:
+        return "low"
+    if best == pts[-1]:
+        return "high"
+    return None
 
 
 class Benchmark:
@@ -503,9 +582,14 @@ class Benchmark:
         progress: bool = True,
         threads: int = 1,
         device: str = "cpu",
+        jobs: int = 1,
+        keep_failed: bool = False,
+        log: bool = False,
     ) -> None:
         if threads <= 0:
             raise ValueError(f"Invalid threads: {threads}")
+        if jobs <= 0:
+            raise ValueError(f"Invalid jobs: {jobs} (must be positive)")
         self.tasks = [get_task(t) for t in tasks]
         self.methods = [m for m in parse_methods(",".join(methods)) if m != "baseline"]
         self.seeds = list(seeds)
@@ -519,7 +603,11 @@ class Benchmark:
         self.steps = steps
         self.progress = progress
         self.threads = threads
+        self.device_spec = device
         self.device = resolve_device(device)
+        self.jobs = jobs
+        self.keep_failed = keep_failed
+        self.log = log
         self._bar: Any = None
 
     # -- planning
@@ -530,17 +618,42 @@ class Benchmark:
         n = self.budget(task).grid_seeds
         return self.seeds if n is None else self.seeds[:n]
 
+    def calibrates(self, task: Task) -> bool:
+        """Whether this run trains the task's calibration grid (development tasks, when the
+        calibrated method is asked for)."""
+        return "calibrated" in self.methods and task.split == "development"
+
+    def calibration_points(self, task: Task) -> list[tuple[float, int]]:
+        """``(lr, seed)`` of the task's calibration grid."""
+        if not self.calibrates(task):
+            return []
+        grid = calibration.FAMILY_GRIDS.get(task.family, ())
+        return [(lr, s) for lr in grid for s in self.seeds[: calibration.CALIBRATION_SEEDS]]
+
+    def planned_runs(self, task: Task) -> int:
+        """Runs of one task before any grid extension (reused grid runs not counted twice)."""
+        grid_seeds = self.grid_seeds(task)
+        grid = task.grid(self.profile)
+        n = len(grid) * len(grid_seeds) + len(self.seeds) - len(grid_seeds)
+        n += len(self.methods) * len(self.seeds)
+        reused = task.baseline_schedule_name == "warmup-cosine"
+        n += sum(
+            1
+            for lr, s in self.calibration_points(task)
+            if not (reused and any(math.isclose(lr, g) for g in grid) and s in grid_seeds)
+        )
+        return n
+
     def planned_steps(self) -> int:
-        total = 0
-        for task in self.tasks:
-            b = self.budget(task)
-            grid = len(task.lr_grid) * len(self.grid_seeds(task))
-            rest = len(self.seeds) - len(self.grid_seeds(task))
-            total += b.steps * (grid + rest + len(self.methods) * len(self.seeds))
-        return total
+        return sum(self.planned_runs(t) * self.budget(t).steps for t in self.tasks)
+
+    def planned_cpu_s(self, task: Task) -> float:
+        """Planned single-thread CPU seconds of a task from its measured ms per step."""
+        return self.planned_runs(task) * self.budget(task).steps * task.long_ms_per_step / 1e3
 
     def profile_record(self) -> dict[str, Any]:
         from . import methods as methods_module
+        from .tasks import split_of
 
         return {
             "profile": self.profile,
@@ -549,13 +662,20 @@ class Benchmark:
             "threads": self.threads,
             "device": str(self.device),
             "tasks": {
-                t.name: {**t.config(), "budget": self.budget(t).to_dict()} for t in self.tasks
+                t.name: {
+                    **t.config(),
+                    "split": split_of(t.name),
+                    "split_reason": t.split_reason,
+                    "budget": self.budget(t).to_dict(),
+                }
+                for t in self.tasks
             },
             "methods": {
                 name: {
                     "description": resolve_method(name)[0].description,
-                    "needs_tuned_peak": resolve_method(name)[0].needs_peak,
+                    "needs_tuned_peak": needs_peak(name),
                     "seed_lr_scale": resolve_method(name)[1],
+                    "seed_lr_base": seed_lr_base(name),
                 }
                 for name in ["baseline", *self.methods]
             },
@@ -568,25 +688,35 @@ class Benchmark:
                     methods_module.RANGE_TEST_START_LR,
                     methods_module.RANGE_TEST_END_LR,
                 ],
+                "max_grid_extensions": MAX_GRID_EXTENSIONS,
+                "calibration_grids": {k: list(v) for k, v in calibration.FAMILY_GRIDS.items()},
+                "calibration_seeds": calibration.CALIBRATION_SEEDS,
+                "calibration": calibration.load_calibration()["profiles"].get(self.profile, {}),
             },
             "versions": package_versions(),
             "host": {"machine": platform.machine(), "cpus": os.cpu_count()},
         }
 
     # -- running
+    def _reusable(self, stored: dict[str, Any] | None, config: dict[str, Any]) -> bool:
+        if stored is None or stored.get("config") != config:
+            return False
+        return self.keep_failed or stored.get("status") != "failed"
+
     def _run(
         self, path: Path, task: Task, method: str, data: Any, seed: int, peak_lr: float | None
     ) -> dict[str, Any]:
         budget = self.budget(task)
         stored = load_run(path) if path.exists() else None
-        if stored is not None and stored.get("config") == json.loads(
+        config = json.loads(
             json.dumps(
                 run_config(task, method, budget, self.profile, seed, peak_lr), default=_json_default
             )
-        ):
+        )
+        if self._reusable(stored, config):
             if self._bar is not None:
                 self._bar.update(budget.steps)
-            return stored
+            return stored  # type: ignore[return-value]
         if self._bar is not None:
             self._bar.set_description(f"{task.name} {method} s{seed}")
         on_step = self._bar.update if self._bar is not None else None
@@ -594,14 +724,31 @@ class Benchmark:
             task, method, data, budget, seed, self.profile, peak_lr, on_step, self.device
         )
         save_run(path, result)
+        if self.log:
+            self._log_run(path, result)
         return result
+
+    def _log_run(self, path: Path, result: dict[str, Any]) -> None:
+        wall = result.get("wall_clock", {}).get("train_s")
+        metric = result.get("final_metric")
+        print(
+            f"{time.strftime('%H:%M:%S')} {result['task']} {path.parent.name}/{path.stem} "
+            f"{result['status']} {result['metric']}="
+            f"{'-' if metric is None else f'{metric:.4f}'} "
+            f"{'' if wall is None else f'{wall:.1f}s'}"
+            f"{'' if not result.get('error') else ' ' + str(result['error'])[:200]}",
+            flush=True,
+        )
 
     def run(self) -> Path:
         """Run everything; returns the output folder."""
         torch.set_num_threads(self.threads)
-        warm_up()
         self.out.mkdir(parents=True, exist_ok=True)
         write_json(self.out / f"profile-{self.profile}.json", self.profile_record())
+        if self.jobs > 1 and len(self.tasks) > 1:
+            self._run_parallel()
+            return self.out
+        warm_up()
         if self.progress:
             require_extra("tqdm", "bench", "the benchmark's progress bar (or --no-progress)")
             from tqdm.auto import tqdm
@@ -616,27 +763,84 @@ class Benchmark:
                 self._bar = None
         return self.out
 
+    def worker_kwargs(self, task: str) -> dict[str, Any]:
+        """Arguments of the one-task benchmark a worker process runs."""
+        return {
+            "tasks": [task],
+            "methods": self.methods,
+            "seeds": self.seeds,
+            "profile": self.profile,
+            "out": str(self.out),
+            "data_dir": self.data_dir,
+            "steps": self.steps,
+            "progress": False,
+            "threads": self.threads,
+            "device": self.device_spec,
+            "jobs": 1,
+            "keep_failed": self.keep_failed,
+            "log": True,
+        }
+
+    def _run_parallel(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        order = sorted(self.tasks, key=self.planned_cpu_s, reverse=True)
+        context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+        with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            futures = {pool.submit(_run_worker, self.worker_kwargs(t.name)): t.name for t in order}
+            for future in as_completed(futures):
+                future.result()
+                print(f"{time.strftime('%H:%M:%S')} task {futures[future]} done", flush=True)
+
+    def _grid(self, task: Task, data: Any, root: Path) -> dict[tuple[float, int], dict]:
+        """The baseline's grid runs, extended beyond an edge while that edge is best."""
+        grid = sorted(task.grid(self.profile))
+        runs: dict[tuple[float, int], dict] = {}
+        for _ in range(MAX_GRID_EXTENSIONS + 1):
+            for lr in grid:
+                for seed in self.grid_seeds(task):
+                    if (lr, seed) not in runs:
+                        runs[(lr, seed)] = self._run(
+                            root / "baseline-grid" / f"lr{lr:g}_seed{seed}.json",
+                            task,
+                            "baseline",
+                            data,
+                            seed,
+                            lr,
+                        )
+            best, _ = targets.choose_best_lr(runs.values(), task.higher_is_better)
+            side = edge_of_best(grid, best)
+            if side is None:
+                break
+            grid = sorted([*grid, extended_grid_point(grid, side)])
+        return runs
+
+    def _calibration_grid(
+        self, task: Task, data: Any, root: Path, grid: dict[tuple[float, int], dict]
+    ) -> None:
+        reuse = task.baseline_schedule_name == "warmup-cosine"
+        for lr, seed in self.calibration_points(task):
+            path = root / CALIBRATION_GRID / f"lr{lr:g}_seed{seed}.json"
+            match = next(
+                (r for (g, s), r in grid.items() if s == seed and math.isclose(g, lr)), None
+            )
+            if reuse and match is not None:  # the baseline grid already trained this run
+                save_run(path, dict(match))
+            else:
+                self._run(path, task, CALIBRATION_GRID, data, seed, lr)
+
     def _run_task(self, task: Task) -> None:
         budget = self.budget(task)
         data = move_data(task.load(budget, self.data_dir), self.device)
         root = self.out / "runs" / task.name
-        grid = {
-            (lr, seed): self._run(
-                root / "baseline-grid" / f"lr{lr:g}_seed{seed}.json",
-                task,
-                "baseline",
-                data,
-                seed,
-                lr,
-            )
-            for lr in task.lr_grid
-            for seed in self.grid_seeds(task)
-        }
+        grid = self._grid(task, data, root)
         best_lr, summary = targets.choose_best_lr(grid.values(), task.higher_is_better)
         write_json(
             root / "baseline-grid" / "grid.json",
             {"chosen_lr": best_lr, "per_lr": {f"{k:g}": v for k, v in summary.items()}},
         )
+        self._calibration_grid(task, data, root, grid)
         runs: dict[tuple[str, int], tuple[Path, dict[str, Any]]] = {}
         for seed in self.seeds:
             path = root / "baseline" / f"seed{seed}.json"
@@ -650,9 +854,20 @@ class Benchmark:
         for method in self.methods:
             for seed in self.seeds:
                 path = root / method / f"seed{seed}.json"
-                peak = best_lr if resolve_method(method)[0].needs_peak else None
+                peak = best_lr if needs_peak(method) else None
                 runs[(method, seed)] = (path, self._run(path, task, method, data, seed, peak))
         for path, result in runs.values():
             result["target"] = targets.time_to_target(result, target, task.higher_is_better)
             result["tuned_peak_lr"] = best_lr
             write_json(path, result)
+
+
+def _run_worker(kwargs: dict[str, Any]) -> str:
+    """Entry point of a ``--jobs`` worker process: one task's benchmark."""
+    bench = Benchmark(**kwargs)
+    torch.set_num_threads(bench.threads)
+    warm_up()
+    bench.out.mkdir(parents=True, exist_ok=True)
+    for task in bench.tasks:
+        bench._run_task(task)
+    return kwargs["tasks"][0]

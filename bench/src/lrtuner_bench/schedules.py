@@ -76,7 +76,45 @@ def cosine(step: int, total: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
+#: warmup fraction of the warmup + cosine schedule (the calibrated configuration and the
+#: tuned baseline of the tasks added for the long profile).
+WARMUP_FRACTION = 0.05
+
+
+def warmup_cosine(step: int, total: int, warmup: float = WARMUP_FRACTION) -> float:
+    """Linear warmup to 1 over ``w = round(warmup * total)`` steps (factor ``(step + 1) / w``),
+    then cosine decay to 0 at ``total``: ``(1 + cos(pi * (step - w) / (total - w))) / 2``."""
+    _check(step, total)
+    w = round(warmup * total)
+    if step < w:
+        return (step + 1) / w
+    span = max(1, total - w)
+    return 0.5 * (1.0 + math.cos(math.pi * min(step - w, span) / span))
+
+
+def half_decade(k: int) -> float:
+    """Point ``k`` of the absolute half-decade LR grid: ``10 ** (k / 2)``, rounded to 3
+    significant digits (..., 0.01, 0.0316, 0.1, 0.316, 1, ...)."""
+    return float(f"{10.0 ** (k / 2):.3g}")
+
+
+def half_decade_index(lr: float) -> int:
+    """The ``k`` with ``half_decade(k) == lr`` (nearest point); ``ValueError`` for ``lr <= 0``."""
+    if not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"Invalid lr: {lr} (must be a positive number)")
+    return round(2 * math.log10(lr))
+
+
+def half_decade_grid(low: float, high: float) -> tuple[float, ...]:
+    """The half-decade points from ``low`` to ``high`` inclusive (both must be grid points)."""
+    lo, hi = half_decade_index(low), half_decade_index(high)
+    if hi < lo:
+        raise ValueError(f"Invalid grid: high {high} < low {low}")
+    return tuple(half_decade(k) for k in range(lo, hi + 1))
+
+
 SCHEDULES: dict[str, Schedule] = {
+    "warmup-cosine": warmup_cosine,
     "constant": constant,
     "step": step_decay,
     "linear": linear_decay,

@@ -1,21 +1,46 @@
-"""Registry of benchmark tasks: ``get_task(name)``; one small module per task."""
+"""Registry of benchmark tasks: ``get_task(name)``; one small module per task.
+
+The development/validation split is declared on each task (``Task.split``, with a one-line
+``Task.split_reason``) before any result of the ``long`` profile exists; :data:`DEVELOPMENT`
+and :data:`VALIDATION` are its registry views. Rules and constants may be set on development
+tasks only; validation tasks are run to report. A rule changed after looking at a validation
+task turns that task into a development task, and a new validation task replaces it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import PROFILES, Budget, Task
+from .base import PROFILES, SPLITS, Budget, Task
 from .digits_mlp import DigitsMLP
 from .fmnist_cnn import FashionMnistCNN
+from .fmnist_mlp import FashionMnistMLP
+from .fmnist_plaincnn import FashionMnistPlainCNN
 from .shakespeare_gpt import ShakespeareGPT
+from .shakespeare_lstm import ShakespeareLSTM
+from .tabular import BreastCancerMLP, DiabetesMLP
+from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
 
 TASKS: dict[str, Callable[[], Task]] = {
-    DigitsMLP.name: DigitsMLP,
-    FashionMnistCNN.name: FashionMnistCNN,
-    ShakespeareGPT.name: ShakespeareGPT,
-    TweetsMiniLM.name: TweetsMiniLM,
+    cls.name: cls
+    for cls in (
+        DigitsMLP,
+        FashionMnistCNN,
+        ShakespeareGPT,
+        TweetsMiniLM,
+        FashionMnistMLP,
+        ShakespeareLSTM,
+        FashionMnistPlainCNN,
+        DiabetesMLP,
+        BreastCancerMLP,
+        TweetsGRU,
+    )
 }
+
+#: task names per split, in registry order.
+DEVELOPMENT: tuple[str, ...] = tuple(n for n, c in TASKS.items() if c.split == "development")
+VALIDATION: tuple[str, ...] = tuple(n for n, c in TASKS.items() if c.split == "validation")
 
 
 def get_task(name: str) -> Task:
@@ -25,4 +50,29 @@ def get_task(name: str) -> Task:
     return TASKS[name]()
 
 
-__all__ = ["PROFILES", "TASKS", "Budget", "Task", "get_task"]
+def split_of(name: str) -> str:
+    """``"development"`` or ``"validation"`` for a registered task, ``"unknown"`` otherwise
+    (a results folder may hold tasks that are no longer registered)."""
+    cls = TASKS.get(name)
+    return cls.split if cls is not None else "unknown"
+
+
+def tasks_in_split(split: str) -> tuple[str, ...]:
+    """The task names of a split; ``ValueError`` naming ``split`` otherwise."""
+    if split not in SPLITS:
+        raise ValueError(f"Invalid split: {split!r} (choose from {', '.join(SPLITS)})")
+    return DEVELOPMENT if split == "development" else VALIDATION
+
+
+__all__ = [
+    "DEVELOPMENT",
+    "PROFILES",
+    "SPLITS",
+    "TASKS",
+    "VALIDATION",
+    "Budget",
+    "Task",
+    "get_task",
+    "split_of",
+    "tasks_in_split",
+]

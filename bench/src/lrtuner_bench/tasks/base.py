@@ -18,7 +18,10 @@ from torch import nn
 from .. import schedules
 
 Batch = tuple[Any, torch.Tensor]
-PROFILES = ("quick", "standard", "full")
+PROFILES = ("quick", "standard", "long", "full")
+#: the two halves of the task set: rules and constants may be set on ``development`` tasks;
+#: ``validation`` tasks are run to report and never to choose anything.
+SPLITS = ("development", "validation")
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,11 @@ class Budget:
     train_size: int | None = None
     test_size: int | None = None
     grid_seeds: int | None = 1
-    #: ``"small"`` for CPU-sized models, ``"large"`` for the GPU-sized ``full`` profile.
+    #: ``"small"`` for CPU-sized models, ``"large"`` for the GPU-sized ``full`` profile; a task
+    #: may define more (``"tiny"``: the CPU-sized model of the ``long`` profile).
     model_scale: str = "small"
+    #: peak LRs of the baseline grid in this profile; ``None`` uses the task's ``lr_grid``.
+    lr_grid: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +72,18 @@ class Task(ABC):
     #: name of the baseline schedule in :data:`lrtuner_bench.schedules.SCHEDULES`.
     baseline_schedule_name: ClassVar[str]
     budgets: ClassVar[dict[str, Budget]]
+
+    #: ``"development"`` or ``"validation"`` (see :data:`SPLITS`), declared before any result.
+    split: ClassVar[str] = "development"
+    #: one line: why the task is in its split.
+    split_reason: ClassVar[str] = ""
+    #: single-threaded CPU milliseconds per training step in the ``long`` profile, measured
+    #: once (docs/benchmark.md); orders the tasks of a ``--jobs`` run and plans its time.
+    long_ms_per_step: ClassVar[float] = 10.0
+
+    def grid(self, profile: str) -> tuple[float, ...]:
+        """The baseline's peak-LR grid in ``profile`` (before any extension at an edge)."""
+        return self.budget(profile).lr_grid or self.lr_grid
 
     def budget(self, profile: str) -> Budget:
         if profile not in self.budgets:

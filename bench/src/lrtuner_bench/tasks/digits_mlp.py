@@ -29,9 +29,19 @@ class DigitsMLP(SGDClassificationTask):
     lr_grid = (0.03, 0.1, 0.3)
     weight_decay = 5e-4
     baseline_schedule_name = "step"
+    split = "development"
+    split_reason = "one of the four tasks the current rules were fitted on"
+    long_ms_per_step = 0.7
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=500, batch_size=32, num_evals=10),
         "standard": Budget(steps=1000, batch_size=32, num_evals=10),
+        "long": Budget(
+            steps=5000,
+            batch_size=32,
+            num_evals=20,
+            grid_seeds=None,
+            lr_grid=(0.01, 0.0316, 0.1, 0.316),
+        ),
         "full": Budget(steps=4000, batch_size=32, num_evals=20, grid_seeds=None),
     }
 

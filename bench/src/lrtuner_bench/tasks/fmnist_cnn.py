@@ -26,7 +26,7 @@ class ImageData:
 
 
 #: Base channel width per budget scale.
-WIDTHS = {"small": 16, "large": 32}
+WIDTHS = {"tiny": 8, "small": 16, "large": 32}
 
 
 class BasicBlock(nn.Module):
@@ -79,9 +79,22 @@ class FashionMnistCNN(SGDClassificationTask):
     lr_grid = (0.03, 0.1, 0.3)
     weight_decay = 5e-4
     baseline_schedule_name = "step"
+    split = "development"
+    split_reason = "one of the four tasks the current rules were fitted on"
+    long_ms_per_step = 12.8
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=60, batch_size=64, num_evals=3, train_size=6000, test_size=1000),
         "standard": Budget(steps=200, batch_size=64, num_evals=4, train_size=12800, test_size=2000),
+        "long": Budget(
+            steps=2000,
+            batch_size=32,
+            num_evals=20,
+            train_size=20000,
+            test_size=2000,
+            grid_seeds=None,
+            model_scale="tiny",
+            lr_grid=(0.01, 0.0316, 0.1, 0.316),
+        ),
         "full": Budget(
             steps=9400, batch_size=128, num_evals=20, grid_seeds=None, model_scale="large"
         ),

@@ -102,9 +102,20 @@ class ShakespeareGPT(Task):
     lr_grid = (1e-3, 3e-3, 1e-2)
     weight_decay = 0.0
     baseline_schedule_name = "warmup-inverse-sqrt"
+    split = "development"
+    split_reason = "one of the four tasks the current rules were fitted on"
+    long_ms_per_step = 11.9
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=60, batch_size=16, num_evals=3, test_size=32),
         "standard": Budget(steps=300, batch_size=16, num_evals=6, test_size=128),
+        "long": Budget(
+            steps=2000,
+            batch_size=8,
+            num_evals=20,
+            test_size=128,
+            grid_seeds=None,
+            lr_grid=(3.16e-4, 1e-3, 3.16e-3, 0.01),
+        ),
         "full": Budget(
             steps=5000,
             batch_size=64,
@@ -119,7 +130,10 @@ class ShakespeareGPT(Task):
         return {**super().config(), "archs": ARCHS}
 
     def load(self, budget: Budget, data_dir: str | None = None) -> CharData:
-        arch = ARCHS[budget.model_scale]
+        return self._load_windows(budget, ARCHS[budget.model_scale])
+
+    def _load_windows(self, budget: Budget, arch: dict[str, int]) -> CharData:
+        """The training text and ``test_size`` evenly spaced validation windows."""
         context = arch["context"]
         corpus = load_shakespeare()
         val = torch.from_numpy(corpus.val)

