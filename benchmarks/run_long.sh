@@ -5,14 +5,17 @@
 #   nohup benchmarks/run_long.sh > benchmarks/results/long/run.log 2>&1 &
 #
 # Environment: OUT (results folder), JOBS (worker processes, default 2), SEEDS, BENCH (the
-# command, default `lrtuner-bench`; e.g. BENCH="python -m lrtuner_bench").
+# command, default `lrtuner-bench`; e.g. BENCH="python -m lrtuner_bench"), METHODS (step 3's
+# methods, default every method).
 set -euo pipefail
 OUT=${OUT:-benchmarks/results/long}
 JOBS=${JOBS:-2}
 SEEDS=${SEEDS:-0,1,2}
 BENCH=${BENCH:-lrtuner-bench}
-M=knee,calibrated,prodigy,dadapt,schedulefree,dog,lr-range-test,prodigy-sf,mechanic
-M=$M,lrtuner@peak0.001,lrtuner@peak0.01,lrtuner@peak0.1,lrtuner@peak1,lrtuner@peak10
+PEERS=knee,calibrated,prodigy,dadapt,schedulefree,dog,lr-range-test,prodigy-sf,mechanic
+TUNER=lrtuner@peak0.001,lrtuner@peak0.01,lrtuner@peak0.1,lrtuner@peak1,lrtuner@peak10
+# METHODS overrides the list of step 3 (e.g. METHODS=$PEERS first, the LRTuner runs later)
+M=${METHODS:-$PEERS,$TUNER}
 COMMON=(--seeds "$SEEDS" --profile long --out "$OUT" --jobs "$JOBS" --no-progress --no-report)
 
 echo "$(date +%T) 1/4 development tasks: tuned-baseline grids and calibration grids"
