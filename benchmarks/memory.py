@@ -159,7 +159,7 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
         tuner.zero_grad()
         loss = F.cross_entropy(model(xb), yb)
         loss.backward()
-        decision = (tuner._steps_since_decision + 1) >= tuner.recompute_every
+        decision = (tuner.schedule.state.steps_since_decision + 1) >= tuner.recompute_every
         if decision and not transient:
             gc.collect()
             baseline["before"] = live_storages()

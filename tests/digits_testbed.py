@@ -1,6 +1,10 @@
-"""Test helpers: scikit-learn's digits (real data, bundled, offline) and small models."""
+"""Test helpers: scikit-learn's digits (real data, bundled, offline), small models, and the one
+way tests build an :class:`~lrtuner.LRTuner` (:func:`build_tuner`, the ``make_tuner`` fixture)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -51,3 +55,38 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
         acc = (model(x).argmax(1) == y).float().mean().item()
     model.train(was)
     return acc
+
+
+#: ``build_tuner``'s default probe data: minibatches of 64 digits (``None`` is passed through).
+DIGITS_BATCHES = object()
+
+
+def build_tuner(
+    digits,
+    model: nn.Module | None,
+    base: torch.optim.Optimizer,
+    *,
+    probe_data: Iterable[Any] | object | None = DIGITS_BATCHES,
+    probe_loss: Callable[[Any], torch.Tensor] | None = None,
+    with_model: bool = True,
+    **options: Any,
+):
+    """An LRTuner around ``base`` probing ``model`` on digits.
+
+    Defaults: the cross-entropy of ``model`` as the probe loss, minibatches of 64 training
+    examples (order seed 0) as the probe data, ``model`` protected (``with_model=False`` or
+    ``model=None``: not passed); ``options`` are :class:`~lrtuner.config.TunerConfig` fields.
+    """
+    from lrtuner import LRTuner
+
+    if probe_data is DIGITS_BATCHES:
+        probe_data = make_batches(digits[0], digits[1], 64)
+    if probe_loss is None:
+        assert model is not None, "without a model, pass probe_loss"
+
+        def probe_loss(b: Any) -> torch.Tensor:
+            return F.cross_entropy(model(b[0]), b[1])
+
+    if with_model and model is not None:
+        options["model"] = model
+    return LRTuner(base, probe_loss, probe_data, **options)

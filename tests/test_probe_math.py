@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from lrtuner import LRTuner
 from lrtuner.probe import (
     ClipBounds,
     clip_bounds,
@@ -114,7 +113,7 @@ def _analytic(x, y, w0, lr):
 
 
 @pytest.mark.parametrize("threshold", [None, 1e-7])
-def test_tuner_fit_matches_analytic_quadratic(threshold):
+def test_tuner_fit_matches_analytic_quadratic(threshold, make_tuner):
     """Full-batch linear least squares is exactly quadratic along d: the fit must be exact."""
     x, y = _least_squares_problem()
     w = torch.nn.Parameter(torch.zeros(8, 1, dtype=torch.float64))
@@ -125,10 +124,11 @@ def test_tuner_fit_matches_analytic_quadratic(threshold):
         bx, by = batch
         return ((bx @ w - by) ** 2).sum() / (2 * bx.shape[0])
 
-    tuner = LRTuner(
+    tuner = make_tuner(
+        None,
         base,
-        probe_loss,
-        [(x, y)],
+        probe_loss=probe_loss,
+        probe_data=[(x, y)],
         recompute_every=1,
         explore_steps=100,
         num_probes=5,
@@ -150,7 +150,7 @@ def test_tuner_fit_matches_analytic_quadratic(threshold):
         bound = lr  # trust region: at most doubling
         expected_eps = min(eps_min, bound)
     else:
-        bound = (threshold * tuner._reference_loss()) ** (1 / 3)
+        bound = (threshold * tuner.policy.reference_loss()) ** (1 / 3)
         assert bound < eps_min  # the clip binds
         expected_eps = bound
     assert rec.proposed_lr == pytest.approx(lr + expected_eps, rel=1e-6)

@@ -11,19 +11,20 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import BNDropoutNet, load_digits_tensors, make_batches
+from digits_testbed import BNDropoutNet, build_tuner, load_digits_tensors, make_batches
 
-from lrtuner import LRTuner
+from lrtuner.config import DEFAULTS
 from lrtuner.seed_search import (
-    GRID_RATIO,
-    MAX_MULTIPLIER,
-    MIN_MULTIPLIER,
-    SAFETY_FACTOR,
     explore_increase_cap,
     next_multiplier,
     refine_minimum,
     seed_lr_from_search,
 )
+
+GRID_RATIO = DEFAULTS.grid_ratio
+MAX_MULTIPLIER = DEFAULTS.max_multiplier
+MIN_MULTIPLIER = DEFAULTS.min_multiplier
+SAFETY_FACTOR = DEFAULTS.safety_factor
 
 
 def _walk(loss_at, loss0):
@@ -115,7 +116,7 @@ def _least_squares(seed: int = 0):
 
 
 @pytest.mark.parametrize("seed_scale", [1e-5, 1e-2, 30.0])
-def test_search_on_least_squares_matches_the_analytic_optimum(seed_scale):
+def test_search_on_least_squares_matches_the_analytic_optimum(seed_scale, make_tuner):
     """Full-batch least squares is exactly quadratic along d: the search must find
     eta* = |g|^2 / (g^T H g) and redo the first step at eta*/SAFETY_FACTOR."""
     x, y = _least_squares()
@@ -130,7 +131,9 @@ def test_search_on_least_squares_matches_the_analytic_optimum(seed_scale):
         bx, by = batch
         return ((bx @ w - by) ** 2).sum() / (2 * bx.shape[0])
 
-    tuner = LRTuner(base, probe_loss, [(x, y)], total_steps=100, rollback=False)
+    tuner = make_tuner(
+        None, base, probe_loss=probe_loss, probe_data=[(x, y)], total_steps=100, rollback=False
+    )
     w0 = w.detach().clone()
     base.zero_grad()
     loss = probe_loss((x, y))
@@ -151,13 +154,8 @@ def _digits_tuner(lr, seed_search=True, steps=1):
     model = BNDropoutNet()
     base = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     probe = make_batches(xtr, ytr, 64, seed=1)
-    tuner = LRTuner(
-        base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        probe,
-        model=model,
-        total_steps=400,
-        seed_search=seed_search,
+    tuner = build_tuner(
+        (xtr, ytr), model, base, probe_data=probe, total_steps=400, seed_search=seed_search
     )
     batches = make_batches(xtr, ytr, 64, seed=2)
     for i in range(steps):
@@ -192,7 +190,7 @@ def test_search_state_survives_a_checkpoint():
     tuner2, _ = _digits_tuner(1e-4, steps=0)
     tuner2.load_state_dict(state)
     assert tuner2.policy.state.seed_searched
-    assert not tuner2._seed_search_due()
+    assert not tuner2.policy.seed_search_due(tuner2.stats.optimizer_steps)
 
 
 def test_seed_search_off_and_bad_value():
@@ -203,7 +201,7 @@ def test_seed_search_off_and_bad_value():
         _digits_tuner(1e-3, seed_search="yes")  # type: ignore[arg-type]
 
 
-def test_search_leaves_the_step_at_the_new_lr_and_nothing_else():
+def test_search_leaves_the_step_at_the_new_lr_and_nothing_else(make_tuner):
     """After the search, parameters, BatchNorm statistics, momentum buffers and the global RNG
     are bitwise those of one plain step at the new LR."""
     xtr, ytr, _, _ = load_digits_tensors()
@@ -211,13 +209,7 @@ def test_search_leaves_the_step_at_the_new_lr_and_nothing_else():
     model = BNDropoutNet()
     twin = copy.deepcopy(model)
     base = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    tuner = LRTuner(
-        base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        make_batches(xtr, ytr, 64, seed=1),
-        model=model,
-        total_steps=400,
-    )
+    tuner = make_tuner(model, base, probe_data=make_batches(xtr, ytr, 64, seed=1), total_steps=400)
     x, y = make_batches(xtr, ytr, 32, seed=2)[0]
     torch.manual_seed(5)
     tuner.zero_grad()

@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import BNDropoutNet, make_batches
+from digits_testbed import BNDropoutNet, build_tuner, make_batches
 
-from lrtuner import LRTuner
+from lrtuner.policy import Decision
 
 OPTIMIZERS = {
     "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),
@@ -28,12 +28,8 @@ class Run:
         self.base = OPTIMIZERS[optimizer](self.model.parameters())
         kwargs = {"recompute_every": 8, "explore_steps": 60, "seed": 3, "superbatch": 12}
         kwargs.update(tuner_kwargs)
-        self.tuner = LRTuner(
-            self.base,
-            lambda b: F.cross_entropy(self.model(b[0]), b[1]),
-            make_batches(xtr, ytr, 64, seed=1),
-            model=self.model,
-            **kwargs,
+        self.tuner = build_tuner(
+            digits, self.model, self.base, probe_data=make_batches(xtr, ytr, 64, seed=1), **kwargs
         )
         self.batches = [b for ep in range(4) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
 
@@ -82,7 +78,7 @@ def test_checkpoint_resumes_bit_for_bit(digits, optimizer, at):
     first = Run(digits, optimizer)
     first.train(0, stop)
     if at == "snapshot_held":
-        assert first.tuner._snapshot is not None
+        assert first.tuner.pending_snapshot is not None
     ckpt = first.checkpoint()
     del first
     resumed = Run(digits, optimizer)
@@ -101,7 +97,7 @@ def test_checkpoint_resumes_bit_for_bit(digits, optimizer, at):
             assert torch.equal(torch.as_tensor(sa[k]), torch.as_tensor(sb[k]))
 
 
-def test_probe_leaves_no_trace(digits, monkeypatch):
+def test_probe_leaves_no_trace(digits, monkeypatch, make_tuner):
     """A fit changes nothing but the LR: params, optimizer state, BN buffers, RNG are bitwise
     those of the same step taken without the tuner."""
     xtr, ytr, _, _ = digits
@@ -110,16 +106,16 @@ def test_probe_leaves_no_trace(digits, monkeypatch):
     twin = copy.deepcopy(model)
     base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     twin_opt = torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9)
-    tuner = LRTuner(
+    tuner = make_tuner(
+        model,
         base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        make_batches(xtr, ytr, 64),
-        model=model,
         recompute_every=3,
         superbatch=6,
         seed_search=False,  # the seed search redoes step 1 at its LR (tests/test_seed_search.py)
     )
-    monkeypatch.setattr(tuner, "_decide", lambda *a, **k: None)  # keep the LR: compare states
+    # keep the LR (every fit rejected), to compare states
+    rejected = Decision(False, "test", 0.05, 0.05, False, "explore")
+    monkeypatch.setattr(tuner.policy, "decide", lambda *a, **k: rejected)
     batches = make_batches(xtr, ytr, 32)[:9]
     for x, y in batches:
         for m, opt, step in ((model, tuner, True), (twin, twin_opt, False)):
@@ -139,7 +135,7 @@ def test_probe_leaves_no_trace(digits, monkeypatch):
         assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
 
 
-def test_dropout_masks_are_shared_across_the_probes_of_one_fit(digits):
+def test_dropout_masks_are_shared_across_the_probes_of_one_fit(digits, make_tuner):
     """With eps = 0 probes repeated, identical losses prove the masks are identical."""
     xtr, ytr, _, _ = digits
     torch.manual_seed(0)
@@ -152,11 +148,10 @@ def test_dropout_masks_are_shared_across_the_probes_of_one_fit(digits):
         return out
 
     base = torch.optim.SGD(model.parameters(), lr=1e-12)  # eps moves are ~1e-12: no change
-    tuner = LRTuner(
+    tuner = make_tuner(
+        model,
         base,
-        probe_loss,
-        make_batches(xtr, ytr, 64),
-        model=model,
+        probe_loss=probe_loss,
         recompute_every=1,
         superbatch=2,
         adaptive_superbatch=False,
@@ -174,16 +169,9 @@ def test_dropout_masks_are_shared_across_the_probes_of_one_fit(digits):
 
 
 def _tuner(digits, **kwargs):
-    xtr, ytr, _, _ = digits
     model = BNDropoutNet()
     base = kwargs.pop("base", None) or torch.optim.SGD(model.parameters(), lr=0.1)
-    return LRTuner(
-        base,
-        kwargs.pop("probe_loss", lambda b: F.cross_entropy(model(b[0]), b[1])),
-        kwargs.pop("probe_data", make_batches(xtr, ytr, 64)),
-        model=model,
-        **kwargs,
-    )
+    return build_tuner(digits, model, base, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +208,7 @@ def test_non_positive_learning_rate_is_rejected(digits):
             _tuner(digits, base=base)
 
 
-def test_nan_probe_is_survived_and_recorded(digits):
+def test_nan_probe_is_survived_and_recorded(digits, make_tuner):
     xtr, ytr, _, _ = digits
     torch.manual_seed(0)
     model = BNDropoutNet()
@@ -232,9 +220,7 @@ def test_nan_probe_is_survived_and_recorded(digits):
         return out * float("nan") if calls["n"] == 2 else out
 
     base = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    tuner = LRTuner(
-        base, probe_loss, make_batches(xtr, ytr, 64), model=model, recompute_every=5, superbatch=4
-    )
+    tuner = make_tuner(model, base, probe_loss=probe_loss, recompute_every=5, superbatch=4)
     for x, y in make_batches(xtr, ytr, 32)[:20]:
         tuner.zero_grad()
         loss = F.cross_entropy(model(x), y)

@@ -7,10 +7,9 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import BNDropoutNet, accuracy, make_batches
+from digits_testbed import BNDropoutNet, accuracy, build_tuner, make_batches
 
-from lrtuner import LRTuner
-from lrtuner.policy import TunerPolicy, window_drop_rate
+from lrtuner.policy import window_drop_rate
 
 
 def _train(model, opt_factory, digits, *, epochs, lr, tuner_kwargs=None, seed=0, batch=32):
@@ -21,11 +20,11 @@ def _train(model, opt_factory, digits, *, epochs, lr, tuner_kwargs=None, seed=0,
     steps = epochs * (len(ytr) // batch)
     opt = base
     if tuner_kwargs is not None:
-        opt = LRTuner(
+        opt = build_tuner(
+            digits,
+            model,
             base,
-            lambda b: F.cross_entropy(model(b[0]), b[1]),
-            make_batches(xtr, ytr, 64, seed=1),
-            model=model,
+            probe_data=make_batches(xtr, ytr, 64, seed=1),
             total_steps=steps,
             **tuner_kwargs,
         )
@@ -132,25 +131,6 @@ def test_explore_only_raises_exploit_only_lowers_after_saturation(digits):
     assert all(r.forward_passes == 0 and r.lr_after == r.lr_before for r in unsaturated)
 
 
-def test_relative_saturation_switches_to_absolute_threshold():
-    policy = TunerPolicy(explore_steps=0, saturation_threshold=10.0, rollback=True)
-    policy.update_phase(0)
-    for i in range(20):
-        policy.record_loss(10.0 - 0.5 * i)  # start rate 0.5 / step
-    rate = policy.close_window()
-    assert rate.rate == pytest.approx(0.5)
-    assert not policy.fit_due(rate)[0]
-    for i in range(20):
-        policy.record_loss(1.0 - 0.01 * i)  # 50x slower: ratio 50 > 10
-    rate = policy.close_window()
-    due, reason = policy.fit_due(rate)
-    assert due and "absolute threshold" in reason
-    assert policy.state.absolute_threshold == pytest.approx(0.01)
-    for i in range(20):
-        policy.record_loss(0.5 - 0.02 * i)  # faster than the absolute threshold
-    assert not policy.fit_due(policy.close_window())[0]
-
-
 def test_window_drop_rate_is_exact_on_a_line():
     r = window_drop_rate([5.0 - 0.25 * i for i in range(10)])
     assert r.rate == pytest.approx(0.25) and r.stderr == pytest.approx(0.0, abs=1e-12)
@@ -178,7 +158,7 @@ def test_low_seed_lr_recovers_to_best_fixed_lr(digits):
     assert tuned >= best - 0.01, f"tuned {tuned:.4f} vs best fixed {best:.4f} ({fixed})"
 
 
-def test_param_group_ratios_are_kept(digits):
+def test_param_group_ratios_are_kept(digits, make_tuner):
     torch.manual_seed(0)
     model = BNDropoutNet()
     groups = [
@@ -187,14 +167,7 @@ def test_param_group_ratios_are_kept(digits):
     ]
     xtr, ytr, _, _ = digits
     base = torch.optim.SGD(groups, lr=0.002, momentum=0.9)
-    tuner = LRTuner(
-        base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        make_batches(xtr, ytr, 64),
-        model=model,
-        recompute_every=10,
-        explore_steps=200,
-    )
+    tuner = make_tuner(model, base, recompute_every=10, explore_steps=200)
     for x, y in make_batches(xtr, ytr, 32)[:40]:
         tuner.zero_grad()
         loss = F.cross_entropy(model(x), y)
@@ -205,11 +178,11 @@ def test_param_group_ratios_are_kept(digits):
     assert tuner.param_groups is base.param_groups and tuner.state is base.state
 
 
-def test_optimizer_subclass_and_scheduler_compat(digits):
+def test_optimizer_subclass_and_scheduler_compat(digits, make_tuner):
     model = BNDropoutNet()
     base = torch.optim.SGD(model.parameters(), lr=0.1)
     xtr, ytr, _, _ = digits
-    tuner = LRTuner(base, lambda b: F.cross_entropy(model(b[0]), b[1]), make_batches(xtr, ytr, 64))
+    tuner = make_tuner(model, base, with_model=False)
     assert isinstance(tuner, torch.optim.Optimizer)
     sched = torch.optim.lr_scheduler.LambdaLR(tuner, lambda _: 1.0)
     x, y = make_batches(xtr, ytr, 32)[0]
@@ -228,32 +201,18 @@ def test_probe_ledger_bounds_the_fits_forward_passes(epochs, digits):
     model = BNDropoutNet()
     tuner = _train(model, sgd_momentum, digits, epochs=epochs, lr=0.05, tuner_kwargs={})
     steps = tuner.stats.optimizer_steps
-    assert tuner.total_steps == steps
-    minimum_fit = tuner.min_superbatch * tuner.num_probes
+    assert tuner.config.total_steps == steps
+    minimum_fit = tuner.config.min_superbatch * tuner.config.num_probes
     fits = [r for r in tuner.history if r.forward_passes and not r.reason.startswith("seed")]
     spent = sum(r.num_batches * len(r.epsilons) for r in fits)
-    assert spent == tuner.policy.state.fit_forwards > 0
+    assert spent == tuner.schedule.state.fit_forwards > 0
     allowed = max(0.01 * 3 * steps, 5 * minimum_fit)
-    assert tuner._fit_allowance(steps) == pytest.approx(allowed)
+    assert tuner.schedule.fit_allowance(steps) == pytest.approx(allowed)
     assert spent <= allowed + minimum_fit
     # the ledger was checked before every fit: no fit started beyond the allowance so far
     used = 0
     for r in fits:
-        assert used <= tuner._fit_allowance(r.step)
+        assert used <= tuner.schedule.fit_allowance(r.step)
         used += r.num_batches * len(r.epsilons)
     if epochs == 12:  # a long run defers fits instead of paying for them
         assert any(r.reason.startswith("probe budget") for r in tuner.history)
-
-
-def test_probe_ledger_allowance_is_exact():
-    params = [torch.zeros(2, requires_grad=True)]
-    kw = {"probe_loss": lambda b: params[0].sum(), "probe_data": [0]}
-    spread = LRTuner(torch.optim.SGD(params, lr=0.1), total_steps=10_000, **kw)
-    assert spread._fit_allowance(5000) == pytest.approx(0.01 * 3 * 5000)  # budget binds
-    short = LRTuner(torch.optim.SGD(params, lr=0.1), total_steps=200, **kw)
-    assert short._fit_allowance(100) == pytest.approx(60 / 2)  # 5 fits x 4 x 3, half-way
-    open_ended = LRTuner(torch.optim.SGD(params, lr=0.1), probe_budget=0.02, **kw)
-    assert open_ended._fit_allowance(1000) == pytest.approx(0.02 * 3 * 1000 + 60)
-    fixed = LRTuner(torch.optim.SGD(params, lr=0.1), recompute_every=7, total_steps=200, **kw)
-    fixed.policy.state.fit_forwards = 10**6  # a fixed cadence is never deferred
-    assert fixed._fit_affordable() == (True, "") and fixed._fit_minibatch_limit() == 32

@@ -1,11 +1,18 @@
-"""Explore/exploit, saturation and rollback: the decisions around a fit, as a small state machine.
+"""Explore/exploit, saturation, the trust region and rollback: the owner of every LR decision.
 
 The policy never touches tensors. It sees the training losses, one float per optimizer step,
-and the fitted proposals, and answers three questions at each decision boundary:
+and the fits, and answers four questions at each decision boundary:
 
 1. Should the last accepted LR change be rolled back? (:meth:`TunerPolicy.should_roll_back`)
 2. Is a fit due now? (:meth:`TunerPolicy.fit_due`)
-3. Is a proposed LR accepted? (:meth:`TunerPolicy.judge`)
+3. Where may a fit probe? (:meth:`TunerPolicy.bounds`: the trust region, and
+   :meth:`TunerPolicy.increase_cap`: explore's cap after a seed search)
+4. Given a fit, what is the decision? (:meth:`TunerPolicy.decide` returns a :class:`Decision`:
+   the proposal, clipped and capped, judged by the phase; an accepted one becomes the pending
+   change that rollback judges on the next window)
+
+Its constants (``z`` values, patience, minimum change, growth cap, rollback cap) are fields of
+:class:`~lrtuner.config.TunerConfig`.
 
 **Loss-drop rate.** Training losses are grouped in windows between decision boundaries. The
 drop rate of a window is minus the least-squares slope of loss against step inside it,
@@ -18,30 +25,30 @@ crossing the rule switches to an absolute threshold :math:`\\rho < \\rho_{abs}` 
 :math:`\\rho_{abs}` the drop rate at that crossing (or :math:`\\rho_{start}/T` when that rate is
 not positive, so the threshold is never negative). With ``saturation_threshold=None`` the
 threshold is derived from the run: saturated when the loss no longer measurably drops over a
-window, :math:`\\rho < z\\, s_\\rho` (:math:`z = 1`).
+window, :math:`\\rho < z\\, s_\\rho` (``saturation_z``, 1).
 
 **Rollback.** A change is judged on the first full window after it: it is rolled back when the
 loss rose over that window and fell more slowly than before the change, beyond noise:
 :math:`\\rho_{after} < \\min(0, \\rho_{before}) - z\\sqrt{s_{after}^2 + s_{before}^2}`
-(:math:`z = 2`), or at once when the training loss is not finite. The paper says "a reduction
+(``rollback_z``, 2), or at once when the training loss is not finite. The paper says "a reduction
 in loss drop per iteration"; taken literally that fires after nearly every change, because the
 drop rate of a converging run falls on its own, so the rule asks for a loss that went up.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SATURATION_Z = 1.0
-ROLLBACK_Z = 2.0
-#: Consecutive fits proposing a decrease that, with a saturated loss, end an open-ended explore.
-ADAPTIVE_EXPLORE_PATIENCE = 3
-#: Smallest LR change (relative) that a decision acts on.
-MIN_RELATIVE_CHANGE = 0.05
-#: Cap on the explore trust-region growth multiplier.
-MAX_EXPLORE_GROWTH = 8.0
+from .config import TunerConfig
+from .probe import ClipBounds, clip_bounds, propose_epsilon
+from .seed_search import SeedSearchResult, explore_increase_cap, seed_lr_from_search
+
+if TYPE_CHECKING:
+    from .prober import FitResult, LineResult
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class PolicyState:
 
     phase: str = "explore"
     explore_steps: int | None = None
-    relative_threshold: float | None = 100.0
+    relative_threshold: float | None = None
     absolute_threshold: float | None = None
     rate_at_lr_start: float | None = None
     last_rate: float | None = None
@@ -100,11 +107,8 @@ class PolicyState:
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
     decrease_streak: int = 0
-    backoff: int = 1  # multiplier of the interval cap after rejected fits
-    last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
-    fit_forwards: int = 0  # forward passes of all fits so far, over all ranks (probe ledger)
     window_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,19 +127,75 @@ class PolicyState:
         return state
 
 
-class TunerPolicy:
-    """Explore/exploit state machine (see module docstring for the rules)."""
+@dataclass(frozen=True)
+class Decision:
+    """What :meth:`TunerPolicy.decide` made of one fit.
 
-    def __init__(
-        self,
-        explore_steps: int | None,
-        saturation_threshold: float | None,
-        rollback: bool,
-    ) -> None:
-        self.rollback_enabled = rollback
+    ``proposed_lr`` is ``None`` when the fit was not finite (no proposal). ``reason`` is the
+    record's reason (judgement, then how the proposal was clipped and capped).
+    ``explore_ended`` is set when this fit ended an open-ended explore (rule 6);
+    ``judged_in`` is the phase that judged it.
+    """
+
+    accepted: bool
+    reason: str
+    lr_before: float
+    proposed_lr: float | None
+    explore_ended: bool
+    judged_in: str
+
+
+class TunerPolicy:
+    """Explore/exploit state machine and the decision it owns (see the module docstring)."""
+
+    def __init__(self, config: TunerConfig) -> None:
+        self.config = config
         self.state = PolicyState(
-            explore_steps=explore_steps,
-            relative_threshold=saturation_threshold,
+            explore_steps=config.explore_steps,
+            relative_threshold=config.saturation_threshold,
+        )
+
+    @property
+    def rollback_enabled(self) -> bool:
+        return self.config.rollback
+
+    @property
+    def explore_after_search(self) -> bool:
+        """In explore after a seed search: explore only looks at its cap, increases are capped."""
+        return self.state.phase == "explore" and self.state.seed_searched
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.state.to_dict()
+
+    def load_state(self, state: PolicyState) -> None:
+        self.state = state
+
+    # --- the seed search ---------------------------------------------------------------
+    def seed_search_due(self, optimizer_steps: int) -> bool:
+        """At the first step taken, once, in explore (``seed_search=True``)."""
+        s = self.state
+        return (
+            self.config.seed_search
+            and not s.seed_searched
+            and optimizer_steps == 0
+            and s.phase == "explore"
+            and s.explore_steps != 0
+        )
+
+    def note_seed_search(self) -> None:
+        """The one-time seed search runs now (or is attempted): never again."""
+        self.state.seed_searched = True
+
+    def seed_lr(self, line: LineResult, lr: float) -> SeedSearchResult:
+        """The LR after the seed search's line (:func:`seed_search.seed_lr_from_search`)."""
+        c = self.config
+        return seed_lr_from_search(
+            lr,
+            line.loss0,
+            line.multipliers,
+            line.losses,
+            safety_factor=c.safety_factor,
+            min_relative_change=c.min_relative_change,
         )
 
     # --- training-loss bookkeeping -------------------------------------------------------
@@ -156,13 +216,16 @@ class TunerPolicy:
         return rate
 
     # --- phase -------------------------------------------------------------------------
+    def _end_explore(self) -> None:
+        """The one switch to exploit (the schedule resets its back-off on it too)."""
+        self.state.phase = "exploit"
+        self.state.growth = 1.0
+
     def update_phase(self, step: int) -> bool:
         """Switch to exploit once ``explore_steps`` have passed. Returns True on the switch."""
         s = self.state
         if s.phase == "explore" and s.explore_steps is not None and step >= s.explore_steps:
-            s.phase = "exploit"
-            s.backoff = 1
-            s.growth = 1.0
+            self._end_explore()
             return True
         return False
 
@@ -172,18 +235,17 @@ class TunerPolicy:
         if s.phase != "explore" or s.explore_steps is not None:
             return False
         s.decrease_streak = s.decrease_streak + 1 if proposed_eps < 0 else 0
-        if s.decrease_streak >= ADAPTIVE_EXPLORE_PATIENCE and self._noise_saturated(rate):
-            s.phase = "exploit"
+        if s.decrease_streak >= self.config.adaptive_explore_patience and self._noise_saturated(
+            rate
+        ):
             s.explore_steps = step
-            s.backoff = 1
-            s.growth = 1.0
+            self._end_explore()
             return True
         return False
 
     # --- saturation --------------------------------------------------------------------
-    @staticmethod
-    def _noise_saturated(rate: DropRate | None) -> bool:
-        return rate is not None and rate.rate < SATURATION_Z * rate.stderr
+    def _noise_saturated(self, rate: DropRate | None) -> bool:
+        return rate is not None and rate.rate < self.config.saturation_z * rate.stderr
 
     def is_saturated(self, rate: DropRate | None) -> tuple[bool, str]:
         """Has the current LR served its purpose? Returns (saturated, reason)."""
@@ -227,40 +289,37 @@ class TunerPolicy:
             return True, "explore"
         return self.is_saturated(rate)
 
-    # --- judging a proposal ----------------------------------------------------------
-    def cap_after_rollback(self, eps: float) -> tuple[float, str | None]:
-        """After a rollback, a same-direction move is capped to half of the rolled-back one."""
-        s = self.state
-        if s.rollback_cap is None or s.rollback_direction == 0:
-            return eps, None
-        direction, cap = s.rollback_direction, s.rollback_cap
-        s.rollback_cap, s.rollback_direction = None, 0
-        if eps * direction > cap:
-            return direction * cap, "capped to half the change that was rolled back"
-        return eps, None
+    # --- the trust region and the caps -----------------------------------------------
+    def reference_loss(self) -> float:
+        """Loss scale for the paper's clip bound: the mean training loss of the last window."""
+        mean = self.state.last_window_mean
+        return float(mean) if mean is not None else 1.0
 
-    def judge(self, eps: float, lr: float, rate: DropRate | None = None) -> tuple[bool, str]:
-        """Explore accepts only increases, exploit only decreases.
+    def bounds(self, lr: float) -> ClipBounds:
+        """Clip range of a fit at ``lr``: the paper's eq. 3 with ``epsilon_threshold``, else the
+        log-space trust region, whose upper factor widens in explore after boundary hits
+        (:meth:`note_boundary`). ``ValueError`` from :func:`probe.clip_bounds` for an LR so
+        large that the range overflows."""
+        c = self.config
+        factor = c.max_lr_factor
+        if c.epsilon_threshold is None:
+            factor = 1.0 + (factor - 1.0) * self.state.growth
+        bounds = clip_bounds(
+            lr, self.reference_loss(), c.epsilon_threshold, factor, c.min_lr_fraction
+        )
+        if c.epsilon_threshold is None:
+            bounds = ClipBounds(lower=lr / c.max_lr_factor - lr, upper=bounds.upper)
+        return bounds
 
-        A proposal that moves the LR by less than 5% is no change: the fit is resolved only to
-        a fraction of the LR (``fit_tolerance``), and a tiny accepted change would cost a
-        rollback snapshot and reset the decision interval for nothing.
-
-        One exception, beyond the paper: explore also accepts a decrease while the training
-        loss is measurably rising (:math:`\\rho < -z\\, s_\\rho`, :math:`z = 2`). A seed LR that
-        is too large would otherwise be locked in for the whole explore phase.
-        """
-        if abs(eps) < MIN_RELATIVE_CHANGE * lr:
-            return False, f"change below {MIN_RELATIVE_CHANGE:.0%} of the LR"
-        if self.state.phase == "explore":
-            if eps > 0:
-                return True, "explore accepts an increase"
-            if rate is not None and rate.rate < -ROLLBACK_Z * rate.stderr:
-                return True, "explore accepts a decrease: the training loss is rising"
-            return False, "explore rejects a decrease"
-        if eps < 0:
-            return True, "exploit accepts a decrease"
-        return False, "exploit rejects an increase"
+    def increase_cap(self, lr: float) -> Callable[[float, float], float] | None:
+        """After a seed search, the most an explore fit with coefficients ``(k1, k2)`` may
+        raise the LR (:func:`seed_search.explore_increase_cap`); ``None`` otherwise. The
+        adaptive superbatch and the decision use the same cap."""
+        if not self.explore_after_search:
+            return None
+        return functools.partial(
+            explore_increase_cap, lr, safety_factor=self.config.safety_factor
+        )
 
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
@@ -277,7 +336,87 @@ class TunerPolicy:
         if s.phase != "explore" or s.seed_searched:
             s.growth = 1.0
             return
-        s.growth = min(s.growth * 2.0, MAX_EXPLORE_GROWTH) if hit_upper else 1.0
+        s.growth = min(s.growth * 2.0, self.config.max_explore_growth) if hit_upper else 1.0
+
+    def cap_after_rollback(self, eps: float) -> tuple[float, str | None]:
+        """After a rollback, a same-direction move is capped (``rollback_cap_fraction`` of the
+        rolled-back one). The cap is used up by the next fit, capped or not."""
+        s = self.state
+        if s.rollback_cap is None or s.rollback_direction == 0:
+            return eps, None
+        direction, cap = s.rollback_direction, s.rollback_cap
+        s.rollback_cap, s.rollback_direction = None, 0
+        if eps * direction > cap:
+            share = self.config.rollback_cap_fraction
+            share_text = "half" if share == 0.5 else f"{share:g} of"
+            return direction * cap, f"capped to {share_text} the change that was rolled back"
+        return eps, None
+
+    # --- the decision -----------------------------------------------------------------
+    def judge(self, eps: float, lr: float, rate: DropRate | None = None) -> tuple[bool, str]:
+        """Explore accepts only increases, exploit only decreases.
+
+        A proposal that moves the LR by less than ``min_relative_change`` (5%) is no change:
+        the fit is resolved only to a fraction of the LR (``fit_tolerance``), and a tiny
+        accepted change would cost a rollback snapshot and reset the decision interval for
+        nothing.
+
+        One exception, beyond the paper: explore also accepts a decrease while the training
+        loss is measurably rising (:math:`\\rho < -z\\, s_\\rho`, ``rising_loss_z``, 2). A seed
+        LR that is too large would otherwise be locked in for the whole explore phase.
+        """
+        c = self.config
+        if abs(eps) < c.min_relative_change * lr:
+            return False, f"change below {c.min_relative_change:.0%} of the LR"
+        if self.state.phase == "explore":
+            if eps > 0:
+                return True, "explore accepts an increase"
+            if rate is not None and rate.rate < -c.rising_loss_z * rate.stderr:
+                return True, "explore accepts a decrease: the training loss is rising"
+            return False, "explore rejects a decrease"
+        if eps < 0:
+            return True, "exploit accepts a decrease"
+        return False, "exploit rejects an increase"
+
+    def decide(self, fit: FitResult, lr: float, rate: DropRate | None, step: int) -> Decision:
+        """The decision on one fit made at ``lr`` (optimizer step ``step``).
+
+        The minimiser of the fitted quadratic inside :meth:`bounds`
+        (:func:`probe.propose_epsilon`), capped after a rollback and, after a seed search, to
+        the explore increase cap; then :meth:`judge`. An accepted change becomes the pending
+        change (rolled back or released at the next decision). A fit with non-finite
+        coefficients or losses is rejected and changes no state.
+        """
+        _, k1, k2 = fit.coefficients
+        if not all(math.isfinite(k) for k in fit.coefficients) or not all(
+            math.isfinite(x) for x in fit.losses
+        ):
+            phase = self.state.phase
+            return Decision(False, "probe loss is not finite", lr, None, False, phase)
+        bounds = fit.bounds
+        proposal = propose_epsilon(k1, k2, bounds)
+        self.note_boundary(proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper)
+        eps, cap_reason = self.cap_after_rollback(proposal.eps)
+        reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
+        increase_cap = self.increase_cap(lr)
+        if increase_cap is not None and eps > 0:
+            cap = increase_cap(k1, k2)
+            if eps > cap:
+                eps = cap
+                reason += (
+                    f"; increase capped at 1/{self.config.safety_factor:g} of the fitted "
+                    "one-step optimum"
+                )
+        proposed_lr = lr + eps
+        explore_ended = self.note_fit_direction(proposal.eps, rate, step)
+        if explore_ended:
+            reason += "; explore ended (decreases proposed on a saturated loss)"
+        accepted, why = self.judge(eps, lr, rate)
+        if accepted:
+            self.on_accepted(step, lr, proposed_lr)
+        return Decision(
+            accepted, f"{why}: {reason}", lr, proposed_lr, explore_ended, self.state.phase
+        )
 
     def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
         s = self.state
@@ -297,7 +436,7 @@ class TunerPolicy:
             return False, "window after the change too short to judge"
         before = p.rate_before if p.rate_before is not None else 0.0
         se = math.sqrt(rate.stderr**2 + (p.stderr_before or 0.0) ** 2)
-        bound = min(0.0, before) - ROLLBACK_Z * se
+        bound = min(0.0, before) - self.config.rollback_z * se
         if rate.rate < bound:
             return True, (
                 f"loss rose after the change: drop rate {rate.rate:.3g} < {bound:.3g} "
@@ -312,7 +451,7 @@ class TunerPolicy:
         s.pending = None
         s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
         s.growth = 1.0
-        s.rollback_cap = 0.5 * abs(p.lr_after - p.lr_before)
+        s.rollback_cap = self.config.rollback_cap_fraction * abs(p.lr_after - p.lr_before)
         s.rate_at_lr_start = p.rate_before
         return p
 

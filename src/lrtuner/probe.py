@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Lowest LR a decision may move to, as a fraction of the current LR. Keeps eta + eps > 0.
-MIN_LR_FRACTION = 1e-3
+from .config import DEFAULTS
+
 #: Narrowest clip range (and smallest LR) a fit can resolve: below it ``1/eps**2`` would
 #: overflow, so :func:`clip_bounds` returns the empty range (no decision) instead.
 MIN_PROBE_SCALE = 1e-150
@@ -60,7 +60,8 @@ def clip_bounds(
     lr: float,
     loss: float,
     epsilon_threshold: float | None,
-    max_lr_factor: float = 2.0,
+    max_lr_factor: float = DEFAULTS.max_lr_factor,
+    min_lr_fraction: float = DEFAULTS.min_lr_fraction,
 ) -> ClipBounds:
     """Range of perturbations a decision may take.
 
@@ -74,7 +75,7 @@ def clip_bounds(
     Non-finite or non-positive ``loss`` in the paper rule gives the tightest sensible bound
     (no move): callers treat a zero-width range as "no decision possible".
 
-    Both rules keep :math:`\\eta + \\epsilon \\ge 10^{-3}\\eta` (``MIN_LR_FRACTION``) and
+    Both rules keep :math:`\\eta + \\epsilon \\ge 10^{-3}\\eta` (``min_lr_fraction``) and
     :math:`\\eta + \\epsilon` finite. An ``lr`` or a range width below ``MIN_PROBE_SCALE``
     also gives the empty range. ``ValueError`` (naming the argument) for a non-finite or
     non-positive ``lr``, an ``lr`` so large that ``lr + upper`` overflows, and an invalid
@@ -82,7 +83,7 @@ def clip_bounds(
     """
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"Invalid lr: {lr}")
-    floor = MIN_LR_FRACTION * lr - lr  # eta + eps >= MIN_LR_FRACTION * eta
+    floor = min_lr_fraction * lr - lr  # eta + eps >= min_lr_fraction * eta
     if epsilon_threshold is None:
         if not (math.isfinite(max_lr_factor) and max_lr_factor > 1):
             raise ValueError(f"Invalid max_lr_factor: {max_lr_factor}")
@@ -266,7 +267,7 @@ def decision_is_resolved(
     bounds: ClipBounds,
     tolerance: float,
     direction: int = 0,
-    z: float = 1.0,
+    z: float = DEFAULTS.resolve_z,
     max_increase: Callable[[float, float], float] | None = None,
 ) -> bool:
     """Is the decision known to within ``tolerance`` (absolute, in LR units)?

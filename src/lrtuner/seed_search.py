@@ -32,7 +32,7 @@ one-step optimum at initialisation; 20 is used because the errors are not symmet
 can raise a low LR, but lowers a high one only once the training loss visibly rises.
 
 The explore phase keeps the same rule afterwards (:func:`explore_increase_cap`): a fit may
-raise the LR to at most ``1/SAFETY_FACTOR`` of its own fitted one-step optimum, instead of
+raise the LR to at most ``1/safety_factor`` of its own fitted one-step optimum, instead of
 chasing the optimum itself.
 
 When it fails: a first step whose direction is dominated by noise (tiny probe set, huge
@@ -42,7 +42,8 @@ large an LR, which explore does not lower unless the training loss visibly rises
 rollback and explore's "loss is rising" rule act).
 
 Everything here is pure: the tuner evaluates the losses, these functions pick the next grid
-point and the resulting LR.
+point and the resulting LR. Their constants (grid ratio and range, safety factor, minibatches)
+are fields of :class:`~lrtuner.config.TunerConfig`; the keyword defaults are its defaults.
 """
 
 from __future__ import annotations
@@ -51,17 +52,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .policy import MIN_RELATIVE_CHANGE
-
-#: Ratio between neighbouring grid points (half a decade).
-GRID_RATIO = math.sqrt(10.0)
-#: The search looks at most this far above (and below) the seed LR.
-MAX_MULTIPLIER = 1e6
-MIN_MULTIPLIER = 1e-6
-#: The LR is set to the one-step optimum divided by this.
-SAFETY_FACTOR = 20.0
-#: Minibatches whose mean loss is measured at each grid point (the same ones at every point).
-SEARCH_MINIBATCHES = 8
+from .config import DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -74,7 +65,13 @@ class SeedSearchResult:
 
 
 def next_multiplier(
-    multipliers: Sequence[float], losses: Sequence[float], loss0: float
+    multipliers: Sequence[float],
+    losses: Sequence[float],
+    loss0: float,
+    *,
+    grid_ratio: float = DEFAULTS.grid_ratio,
+    max_multiplier: float = DEFAULTS.max_multiplier,
+    min_multiplier: float = DEFAULTS.min_multiplier,
 ) -> float | None:
     """The next grid point to evaluate, or ``None`` when the search is done.
 
@@ -82,7 +79,8 @@ def next_multiplier(
     is always 1); ``loss0`` is the loss at :math:`\\theta_0` (multiplier 0). Upward when the step
     at the seed LR does not make the loss worse, until the loss exceeds ``loss0`` (the line
     minimum has been passed); downward otherwise, until the loss rises again below a point
-    that improves on ``loss0``.
+    that improves on ``loss0``. Neighbouring points are ``grid_ratio`` apart, and the walk
+    stays within ``[min_multiplier, max_multiplier]``.
     """
     if not multipliers:
         return 1.0
@@ -93,8 +91,8 @@ def next_multiplier(
     if upward:
         if not math.isfinite(last_loss) or last_loss > loss0:
             return None
-        nxt = last_m * GRID_RATIO
-        return nxt if nxt <= MAX_MULTIPLIER * (1 + 1e-9) else None
+        nxt = last_m * grid_ratio
+        return nxt if nxt <= max_multiplier * (1 + 1e-9) else None
     if len(multipliers) >= 2:
         prev_loss = losses[-2]
         if (
@@ -104,8 +102,8 @@ def next_multiplier(
             and last_loss >= prev_loss
         ):
             return None
-    nxt = last_m / GRID_RATIO
-    return nxt if nxt >= MIN_MULTIPLIER * (1 - 1e-9) else None
+    nxt = last_m / grid_ratio
+    return nxt if nxt >= min_multiplier * (1 - 1e-9) else None
 
 
 def refine_minimum(multipliers: Sequence[float], losses: Sequence[float]) -> float:
@@ -137,13 +135,19 @@ def refine_minimum(multipliers: Sequence[float], losses: Sequence[float]) -> flo
 
 
 def seed_lr_from_search(
-    lr: float, loss0: float, multipliers: Sequence[float], losses: Sequence[float]
+    lr: float,
+    loss0: float,
+    multipliers: Sequence[float],
+    losses: Sequence[float],
+    *,
+    safety_factor: float = DEFAULTS.safety_factor,
+    min_relative_change: float = DEFAULTS.min_relative_change,
 ) -> SeedSearchResult:
-    """The LR after the search: ``1/SAFETY_FACTOR`` of the one-step optimum.
+    """The LR after the search: ``1/safety_factor`` of the one-step optimum.
 
     The point :math:`m = 0` (loss ``loss0``) takes part in the refinement, so an optimum
     between 0 and the first grid point is located too. A change below
-    ``MIN_RELATIVE_CHANGE`` of the LR keeps the seed LR as it is.
+    ``min_relative_change`` of the LR keeps the seed LR as it is.
     """
     if not math.isfinite(loss0) or not any(math.isfinite(x) for x in losses):
         return SeedSearchResult(lr, False, "seed search: probe loss is not finite; LR kept")
@@ -153,21 +157,23 @@ def seed_lr_from_search(
             lr, False, "seed search: no LR on the grid lowers the loss; LR kept"
         )
     m_star = refine_minimum([0.0, *multipliers], [loss0, *losses])
-    proposed = lr * m_star / SAFETY_FACTOR
+    proposed = lr * m_star / safety_factor
     where = f"one-step loss minimal at {m_star:.3g} x the seed LR"
-    if abs(proposed - lr) < MIN_RELATIVE_CHANGE * lr:
+    if abs(proposed - lr) < min_relative_change * lr:
         return SeedSearchResult(lr, False, f"seed search: {where}; seed LR kept")
     verb = "raised" if proposed > lr else "lowered"
     return SeedSearchResult(
-        proposed, True, f"seed search: {where}; LR {verb} to 1/{SAFETY_FACTOR:g} of it"
+        proposed, True, f"seed search: {where}; LR {verb} to 1/{safety_factor:g} of it"
     )
 
 
-def explore_increase_cap(lr: float, k1: float, k2: float) -> float:
+def explore_increase_cap(
+    lr: float, k1: float, k2: float, safety_factor: float = DEFAULTS.safety_factor
+) -> float:
     """Largest increase of the LR that an explore fit may make after a seed search.
 
     The same rule as the search, applied to the fit: the LR may rise to
-    ``1/SAFETY_FACTOR`` of the fitted one-step optimum :math:`\\eta - k_1/(2k_2)`. Without a
+    ``1/safety_factor`` of the fitted one-step optimum :math:`\\eta - k_1/(2k_2)`. Without a
     minimum in the fit (:math:`k_2 \\le 0`, or non-finite coefficients) there is no evidence
     of an optimum far away, and no increase is allowed. Returns a non-negative ``eps`` bound.
     """
@@ -176,4 +182,4 @@ def explore_increase_cap(lr: float, k1: float, k2: float) -> float:
     optimum = lr - k1 / (2.0 * k2)
     if not math.isfinite(optimum):
         return math.inf
-    return max(0.0, optimum / SAFETY_FACTOR - lr)
+    return max(0.0, optimum / safety_factor - lr)

@@ -28,6 +28,18 @@ def clone_tree(obj: Any, device: torch.device | str | None = None) -> Any:
     return obj
 
 
+def module_buffers(modules: Sequence[torch.nn.Module]) -> list[torch.Tensor]:
+    """The buffers of ``modules`` (BatchNorm statistics), each once, in module order."""
+    seen: set[int] = set()
+    out = []
+    for m in modules:
+        for b in m.buffers():
+            if id(b) not in seen:
+                seen.add(id(b))
+                out.append(b)
+    return out
+
+
 def copy_into(targets: Sequence[torch.Tensor], sources: Sequence[torch.Tensor]) -> None:
     """``target.copy_(source)`` for each pair, without autograd."""
     with torch.no_grad():

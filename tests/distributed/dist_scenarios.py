@@ -29,7 +29,12 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
-from digits_testbed import BNDropoutNet, load_digits_tensors, make_batches  # noqa: E402
+from digits_testbed import (  # noqa: E402
+    BNDropoutNet,
+    build_tuner,
+    load_digits_tensors,
+    make_batches,
+)
 
 from lrtuner import LRTuner  # noqa: E402
 
@@ -166,14 +171,14 @@ def train_scenario(mode: str = "ddp") -> dict[str, Any]:
     base = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     missing_model_error = None
     try:  # FSDP2 without model=: the tuner could not reshard, so it must refuse
-        LRTuner(base, lambda b: F.cross_entropy(model(b[0]), b[1]), probe[rank::world])
+        build_tuner(None, model, base, probe_data=probe[rank::world], with_model=False)
     except ValueError as exc:
         missing_model_error = str(exc)
-    tuner = LRTuner(
+    tuner = build_tuner(
+        None,
+        model,
         base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        probe[rank::world],
-        model=model,
+        probe_data=probe[rank::world],
         recompute_every=RECOMPUTE_EVERY,
         explore_steps=EXPLORE_STEPS,
         superbatch=SUPERBATCH,
@@ -213,11 +218,12 @@ def amp_scenario() -> dict[str, Any]:
             logits = model(b[0])
         return F.cross_entropy(logits.float(), b[1])
 
-    tuner = LRTuner(
+    tuner = build_tuner(
+        None,
+        model,
         base,
-        probe_loss,
-        probe[rank::world],
-        model=model,
+        probe_loss=probe_loss,
+        probe_data=probe[rank::world],
         recompute_every=RECOMPUTE_EVERY,
         explore_steps=100,
         superbatch=SUPERBATCH,
@@ -264,11 +270,12 @@ def errors_scenario() -> dict[str, Any]:
         return F.cross_entropy(model(b[0]), b[1])
 
     base = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-    tuner = LRTuner(
+    tuner = build_tuner(
+        None,
+        model,
         base,
-        probe_loss,
-        probe[rank::world],
-        model=model,
+        probe_loss=probe_loss,
+        probe_data=probe[rank::world],
         recompute_every=RECOMPUTE_EVERY,
         explore_steps=100,
         superbatch=SUPERBATCH,

@@ -27,10 +27,9 @@ from dist_scenarios import (
     train_scenario,
 )
 
-from lrtuner import LRTuner
 from lrtuner.amp import scaler_found_inf
+from lrtuner.config import DEFAULTS
 from lrtuner.distributed import RankFailure, all_reduce_loss, any_true, local_tensor
-from lrtuner.seed_search import SEARCH_MINIBATCHES
 
 pytestmark = pytest.mark.skipif(
     not dist.is_available() or not dist.is_gloo_available(), reason="needs torch.distributed gloo"
@@ -116,7 +115,8 @@ def test_probe_forward_passes_per_rank_halve(ranks, single):
     # the seed search at step 1: the same 8 minibatches in all, 4 per rank, at every LR
     search_one, search_two = one["history"][0], two["history"][0]
     assert search_one["reason"].startswith("seed search")
-    assert search_one["num_batches"] == search_two["num_batches"] == SEARCH_MINIBATCHES == 8
+    batches = DEFAULTS.search_minibatches
+    assert search_one["num_batches"] == search_two["num_batches"] == batches == 8
     assert search_one["losses"] == pytest.approx(search_two["losses"], rel=1e-6)
     assert search_two["forward_passes"] * 2 == search_one["forward_passes"] > 0
     fits = [r for r in one["history"][1:] if r["forward_passes"]]
@@ -195,9 +195,10 @@ def test_helpers_without_a_process_group():
         failure.all_reduce_sum(torch.zeros(2))
 
 
-def test_grad_scaler_misuse_is_a_clear_error():
+def test_grad_scaler_misuse_is_a_clear_error(make_tuner):
     model = torch.nn.Linear(4, 2)
-    tuner = LRTuner(torch.optim.SGD(model.parameters(), lr=0.1), lambda b: b, [1, 2])
+    base = torch.optim.SGD(model.parameters(), lr=0.1)
+    tuner = make_tuner(None, base, probe_loss=lambda b: b, probe_data=[1, 2])
     with pytest.raises(ValueError, match=r"not a torch\.amp\.GradScaler"):
         tuner.step(loss=1.0, grad_scaler=object())
     scaler = torch.amp.GradScaler("cpu")
@@ -208,7 +209,7 @@ def test_grad_scaler_misuse_is_a_clear_error():
 
 
 @pytest.mark.parametrize("unscaled_first", [None, "tuner", "wrapped"])
-def test_grad_scaler_unscales_exactly_once(unscaled_first):
+def test_grad_scaler_unscales_exactly_once(unscaled_first, make_tuner):
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 2)
     x = torch.randn(8, 4)
@@ -216,7 +217,7 @@ def test_grad_scaler_unscales_exactly_once(unscaled_first):
     expected = [p.detach() - 0.1 * p.grad for p in model.parameters()]
     model.zero_grad()
     base = torch.optim.SGD(model.parameters(), lr=0.1)
-    tuner = LRTuner(base, lambda b: b, [1, 2], recompute_every=100)
+    tuner = make_tuner(None, base, probe_loss=lambda b: b, probe_data=[1, 2], recompute_every=100)
     scaler = torch.amp.GradScaler("cpu", init_scale=64.0)
     loss = model(x).pow(2).mean()
     scaler.scale(loss).backward()

@@ -21,9 +21,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # tests/ for digits_testbed
 
-from digits_testbed import BNDropoutNet, make_batches  # noqa: E402
+from digits_testbed import BNDropoutNet, build_tuner, make_batches  # noqa: E402
 
-from lrtuner import LRTuner  # noqa: E402
 from lrtuner.checkpoint import save_atomic  # noqa: E402
 
 BATCH = 32
@@ -36,11 +35,11 @@ def train(
     torch.manual_seed(0)
     model = BNDropoutNet()
     base = torch.optim.SGD(model.parameters(), lr=0.002, momentum=0.9, weight_decay=5e-4)
-    tuner = LRTuner(
+    tuner = build_tuner(
+        (xtr, ytr),
+        model,
         base,
-        lambda b: F.cross_entropy(model(b[0]), b[1]),
-        make_batches(xtr[:512], ytr[:512], 64, seed=1),
-        model=model,
+        probe_data=make_batches(xtr[:512], ytr[:512], 64, seed=1),
         recompute_every=5,
         superbatch=6,
         min_superbatch=2,

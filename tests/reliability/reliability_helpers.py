@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from digits_testbed import BNDropoutNet, make_batches
+from digits_testbed import BNDropoutNet, build_tuner, make_batches
 
 from lrtuner import LRTuner
 from lrtuner.snapshot import clone_tree
@@ -66,7 +66,9 @@ def build(
         "seed_search": False,
     }
     kwargs.update(tuner_kwargs)
-    tuner = LRTuner(base, lambda b: fn(model, b), data, model=model, **kwargs)
+    tuner = build_tuner(
+        digits, model, base, probe_data=data, probe_loss=lambda b: fn(model, b), **kwargs
+    )
     return Run(model, base, tuner)
 
 

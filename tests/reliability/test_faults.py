@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from digits_testbed import build_tuner
 from reliability_helpers import (
     Run,
     all_finite,
@@ -327,10 +328,10 @@ def test_divergence_after_an_accepted_increase_is_rolled_back_exactly(
 
 
 def _tiny_tuner(params: list[torch.Tensor]) -> Any:
-    from lrtuner import LRTuner
-
     probe = [torch.zeros(())] * 4
-    return LRTuner(
+    return build_tuner(
+        None,
+        None,
         torch.optim.SGD(params, lr=0.1),
         probe_loss=lambda b: sum((p.float() ** 2).sum() for p in params) + b,
         probe_data=probe,

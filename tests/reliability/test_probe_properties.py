@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from lrtuner.config import DEFAULTS
 from lrtuner.probe import (
-    MIN_LR_FRACTION,
     ClipBounds,
     clip_bounds,
     decision_is_resolved,
@@ -111,7 +111,7 @@ def test_clip_bounds_is_valid_or_a_documented_error(lr, loss, threshold, factor)
 def test_clip_bounds_never_raises_on_sane_input(lr, loss, threshold, factor):
     b = clip_bounds(lr, loss, threshold, factor)
     _check_bounds(lr, b)
-    assert lr + b.lower >= MIN_LR_FRACTION * lr * (1 - 1e-12)
+    assert lr + b.lower >= DEFAULTS.min_lr_fraction * lr * (1 - 1e-12)
     assert b.upper > 0.0 and b.lower < 0.0
 
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from digits_testbed import build_tuner
 from reliability_helpers import Run, assert_same_state, build, capture, train_batches, train_step
 
-from lrtuner import LRTuner
 from lrtuner.snapshot import clone_tree
 
 
@@ -30,7 +30,7 @@ def saved(digits) -> dict[str, dict[str, Any]]:
     out = {}
     for name in ("sgd", "adam"):
         run = _trained(digits, optimizer=name)
-        assert run.tuner is not None and run.tuner._snapshot is not None
+        assert run.tuner is not None and run.tuner.pending_snapshot is not None
         out[name] = _tuner_state(run)
     return out
 
@@ -86,7 +86,7 @@ def _bad_param_group(sd: dict[str, Any]) -> None:
 CORRUPTIONS = {
     "missing_key_stats": (_drop("stats"), "lacks"),
     "missing_key_cursor": (_drop("cursor"), "lacks"),
-    "missing_key_steps_since_decision": (_drop("steps_since_decision"), "lacks"),
+    "missing_key_schedule": (_drop("schedule"), "lacks"),
     "missing_version": (_drop("version"), "version"),
     "newer_version": (_set("version", 99), "version"),
     "unknown_policy_key": (_set_policy, "policy"),
@@ -149,7 +149,7 @@ def test_plain_optimizer_checkpoint_loads_with_a_warning(digits, saved):
     with pytest.warns(UserWarning, match="no 'lrtuner' entry"):
         target.tuner.load_state_dict(plain)
     assert_same_state({"o": target.base.state_dict()}, {"o": plain})
-    assert target.tuner.history == [] and target.tuner._snapshot is None
+    assert target.tuner.history == [] and target.tuner.pending_snapshot is None
     for b in train_batches(digits)[:5]:
         train_step(target, b)
 
@@ -161,9 +161,9 @@ def test_round_trip_restores_the_snapshot_exactly(digits):
     target = build(digits, lr=0.001, seed=1, snapshot_device="cpu")
     assert target.tuner is not None
     target.tuner.load_state_dict(sd)
-    assert target.tuner._snapshot is not None and source.tuner._snapshot is not None
-    assert_same_state({"s": target.tuner._snapshot.to_dict()},
-                      {"s": source.tuner._snapshot.to_dict()})
+    assert target.tuner.pending_snapshot is not None and source.tuner.pending_snapshot is not None
+    assert_same_state({"s": target.tuner.pending_snapshot.to_dict()},
+                      {"s": source.tuner.pending_snapshot.to_dict()})
     assert target.tuner.history == source.tuner.history
 
 
@@ -180,6 +180,14 @@ def test_load_into_a_tuner_built_without_the_model(digits, saved):
     sd = clone_tree(saved["sgd"])
     run = build(digits, lr=0.001, seed=1)
     assert run.tuner is not None
-    bare = LRTuner(run.base, run.tuner.probe_loss, train_batches(digits)[:2], recompute_every=4)
+    bare = build_tuner(
+        digits,
+        run.model,
+        run.base,
+        probe_loss=run.tuner.probe_loss,
+        probe_data=train_batches(digits)[:2],
+        with_model=False,
+        recompute_every=4,
+    )
     with pytest.raises(ValueError, match="snapshot"):
         bare.load_state_dict(sd)

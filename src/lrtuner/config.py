@@ -1,0 +1,230 @@
+"""Every option and every tuning constant of :class:`~lrtuner.LRTuner`, in one frozen config.
+
+``LRTuner(base, probe_loss, probe_data, model=model, total_steps=N)`` builds a
+:class:`TunerConfig` from its keyword arguments; ``LRTuner(..., config=TunerConfig(...))``
+passes one whole, and keywords given next to ``config`` override its fields. Any field may be
+overridden, the tuning constants too, so a sweep can see and change all of them. Every field
+is documented in ``docs/automatic-rules.md`` (default, and the evidence or reason for it).
+
+The fields fall in two groups:
+
+* **options** (the constructor keywords of 0.3.0): what a user is expected to set;
+* **tuning constants**: the values behind the automatic rules. They used to be module
+  constants and bare literals; they are fields now so that they are visible, validated and
+  sweepable. Their defaults are the values every stored result was measured with.
+
+:meth:`TunerConfig.resolve` fills in what follows from ``total_steps`` (the explore length) and
+clamps ``min_superbatch`` to ``superbatch``; the tuner keeps the resolved config as
+``tuner.config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["DEFAULTS", "TunerConfig"]
+
+
+def _check_positive(name: str, value: Any, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"Invalid {name}: {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+def _check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"Invalid {name}: {value!r} (need an int >= {minimum})")
+
+
+def _check_fraction(name: str, value: Any) -> None:
+    _check_positive(name, value, allow_none=False)
+    if value >= 1:
+        raise ValueError(f"Invalid {name}: {value} (need 0 < {name} < 1)")
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"Invalid {name}: {value!r} (need True or False)")
+
+
+@dataclass(frozen=True)
+class TunerConfig:
+    """Options and tuning constants of :class:`~lrtuner.LRTuner` (validated on creation).
+
+    Invalid values raise ``ValueError`` naming the field and the value. See the module
+    docstring for the two groups, and ``docs/automatic-rules.md`` for each field's evidence.
+    """
+
+    # ------------------------------------------------------------------ options
+    #: Planned number of optimizer steps, if known; sets ``explore_steps`` and the exploit cap.
+    total_steps: int | None = None
+    #: Steps of the explore phase. ``None``: ``explore_share * total_steps``, or open-ended
+    #: (explore ends by itself, rule 6) when ``total_steps`` is unknown too.
+    explore_steps: int | None = None
+    #: Fixed steps between decisions; ``None``: automatic spacing with the probe ledger (rule 5).
+    recompute_every: int | None = None
+    #: Most minibatches per loss estimate (paper: 100, fixed).
+    superbatch: int = 32
+    #: Stop drawing minibatches once the decision is resolved (rule 3); ``False``: always
+    #: ``superbatch`` minibatches, as the paper does.
+    adaptive_superbatch: bool = True
+    #: Minibatches per round of the adaptive superbatch, and the least a fit draws (>= 2).
+    min_superbatch: int = 4
+    #: eps samples per fit, >= 3 (paper: 5; it notes 3 usually suffice).
+    num_probes: int = 3
+    #: ``r`` of the paper's eq. 3; ``None``: the log-space trust region (rule 1).
+    epsilon_threshold: float | None = None
+    #: Relative loss-drop-rate threshold of Appendix B; ``None``: saturated when the drop over a
+    #: window is within its own noise (rule 4).
+    saturation_threshold: float | None = None
+    #: Undo a change that made the loss rise (rule 8).
+    rollback: bool = True
+    #: Where the rollback snapshot lives (default: with the parameters).
+    snapshot_device: torch.device | str | None = None
+    #: The probe ledger: the fits' forward passes stay within this share of training (rule 5).
+    probe_budget: float = 0.01
+    #: Precision the adaptive superbatch needs, as a fraction of the LR (rule 3).
+    fit_tolerance: float = 0.25
+    #: Factor ``g`` of the automatic trust region ``lr/g <= lr + eps <= g lr`` (rule 1).
+    max_lr_factor: float = 2.0
+    #: ``"warn"``: a ``probe_loss`` exception becomes a skipped decision; ``"raise"``: re-raised.
+    probe_errors: str = "warn"
+    #: One log-grid look along the first step sets the seed LR (rule 7).
+    seed_search: bool = True
+    #: Seeds the probe-data order and the dropout masks of probes.
+    seed: int = 0
+
+    # ------------------------------------------------------------------ tuning: schedule
+    #: Share of ``total_steps`` given to explore when ``explore_steps`` is not set (paper: 20-30%).
+    explore_share: float = 0.25
+    #: Cost of one training step in forward passes (forward + backward ~ 3 forwards).
+    forwards_per_step: float = 3.0
+    #: Automatic spacing: decisions so far apart that a fit at each costs this share of training.
+    decision_spacing_share: float = 0.03
+    #: Shortest automatic interval between decisions (steps).
+    min_recompute_every: int = 10
+    #: Decisions guaranteed to explore (interval cap ``explore_steps // explore_chances``).
+    explore_chances: int = 4
+    #: The same after a seed search (which has made the large move already).
+    explore_chances_after_search: int = 2
+    #: Decisions guaranteed to exploit (interval cap ``total_steps // exploit_chances``).
+    exploit_chances: int = 10
+    #: Interval cap in an open-ended explore (no ``explore_steps``).
+    open_explore_recompute_cap: int = 50
+    #: Interval cap in exploit when ``total_steps`` is unknown.
+    open_exploit_recompute_cap: int = 1000
+    #: In explore each rejected fit in a row doubles the interval cap, up to this factor.
+    max_backoff: int = 8
+    #: The probe ledger always allows this many fits of ``min_superbatch`` minibatches per run.
+    min_fits_per_run: int = 5
+
+    # ------------------------------------------------------------------ tuning: policy
+    #: Automatic saturation: saturated when the drop rate ``rho < saturation_z * s_rho``.
+    saturation_z: float = 1.0
+    #: Rollback: the loss rose beyond ``rollback_z`` standard errors.
+    rollback_z: float = 2.0
+    #: Explore accepts a decrease when the loss rises: ``rho < -rising_loss_z * s_rho``.
+    rising_loss_z: float = 2.0
+    #: Open-ended explore ends after this many decrease proposals in a row on a saturated loss.
+    adaptive_explore_patience: int = 3
+    #: Smallest LR change (relative) a decision acts on.
+    min_relative_change: float = 0.05
+    #: Cap on the explore trust-region growth multiplier (``seed_search=False`` only).
+    max_explore_growth: float = 8.0
+    #: After a rollback, a same-direction move is capped to this share of the undone change.
+    rollback_cap_fraction: float = 0.5
+
+    # ------------------------------------------------------------------ tuning: probes
+    #: Adaptive superbatch: corners ``(k1 +- z se1, k2 +- z se2)`` must agree, ``z`` this.
+    resolve_z: float = 1.0
+    #: Lowest LR a decision may move to, as a fraction of the current LR.
+    min_lr_fraction: float = 1e-3
+
+    # ------------------------------------------------------------------ tuning: seed search
+    #: The LR is set to the one-step optimum divided by this; explore's increase cap too.
+    safety_factor: float = 20.0
+    #: Minibatches measured at each grid point (the same ones at every point).
+    search_minibatches: int = 8
+    #: Ratio between neighbouring grid points (half a decade).
+    grid_ratio: float = math.sqrt(10.0)
+    #: The search looks at most this far above the seed LR ...
+    max_multiplier: float = 1e6
+    #: ... and this far below it.
+    min_multiplier: float = 1e-6
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """``ValueError`` naming the first invalid field and its value."""
+        _check_int("total_steps", self.total_steps)
+        _check_int("explore_steps", self.explore_steps, minimum=0)
+        _check_int("recompute_every", self.recompute_every)
+        _check_int("superbatch", self.superbatch, allow_none=False)
+        _check_bool("adaptive_superbatch", self.adaptive_superbatch)
+        _check_int("min_superbatch", self.min_superbatch, minimum=2, allow_none=False)
+        _check_int("num_probes", self.num_probes, minimum=3, allow_none=False)
+        _check_positive("epsilon_threshold", self.epsilon_threshold)
+        _check_positive("saturation_threshold", self.saturation_threshold)
+        _check_bool("rollback", self.rollback)
+        _check_positive("probe_budget", self.probe_budget, allow_none=False)
+        _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)
+        _check_positive("max_lr_factor", self.max_lr_factor, allow_none=False)
+        if self.max_lr_factor <= 1:
+            raise ValueError(f"Invalid max_lr_factor: {self.max_lr_factor} (need > 1)")
+        if self.probe_errors not in ("warn", "raise"):
+            raise ValueError(
+                f"Invalid probe_errors: {self.probe_errors!r} (use 'warn' or 'raise')"
+            )
+        _check_bool("seed_search", self.seed_search)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"Invalid seed: {self.seed!r}")
+        for name in ("explore_share", "decision_spacing_share", "min_relative_change",
+                     "rollback_cap_fraction", "min_lr_fraction"):
+            _check_fraction(name, getattr(self, name))
+        for name in ("forwards_per_step", "saturation_z", "rollback_z", "rising_loss_z",
+                     "resolve_z", "safety_factor"):
+            _check_positive(name, getattr(self, name), allow_none=False)
+        for name in ("min_recompute_every", "explore_chances", "explore_chances_after_search",
+                     "exploit_chances", "open_explore_recompute_cap",
+                     "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",
+                     "adaptive_explore_patience", "search_minibatches"):
+            _check_int(name, getattr(self, name), allow_none=False)
+        for name in ("max_explore_growth", "grid_ratio", "max_multiplier"):
+            _check_positive(name, getattr(self, name), allow_none=False)
+            if getattr(self, name) <= 1:
+                raise ValueError(f"Invalid {name}: {getattr(self, name)} (need > 1)")
+        _check_fraction("min_multiplier", self.min_multiplier)
+
+    def with_options(self, **options: Any) -> TunerConfig:
+        """A copy with ``options`` (field names) replaced; ``TypeError`` for an unknown name."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"LRTuner got unexpected keyword arguments {unknown}")
+        return dataclasses.replace(self, **options) if options else self
+
+    def resolve(self) -> TunerConfig:
+        """What follows from the options: ``explore_steps = floor(explore_share * total_steps)``
+        when only ``total_steps`` is given, and ``min_superbatch <= superbatch``."""
+        explore = self.explore_steps
+        if explore is None and self.total_steps is not None:
+            explore = math.floor(self.total_steps * self.explore_share)
+        return dataclasses.replace(
+            self, explore_steps=explore, min_superbatch=min(self.min_superbatch, self.superbatch)
+        )
+
+
+#: The defaults, for the pure maths modules' keyword defaults (one source for every value).
+DEFAULTS = TunerConfig()

@@ -1,0 +1,52 @@
+"""Checkpoints written by lrtuner 0.3.0 (tuner state version 1) still load and resume exactly.
+
+``tests/data/tuner_state_v1.pt`` was written by 0.3.0 (``tests/data/make_tuner_state_v1.py``):
+a digits run checkpointed in explore and in exploit (a rollback snapshot held), and what
+0.3.0 did afterwards. Loading either checkpoint into today's tuner and training on must give
+the same decisions, the same LR and bitwise the same parameters.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+
+from make_tuner_state_v1 import build, trace, train  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def saved():
+    return torch.load(DATA / "tuner_state_v1.pt", weights_only=False)
+
+
+@pytest.fixture
+def one_thread():
+    """The file was written with one CPU thread; reductions depend on the thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("stop", [40, 90])
+def test_a_version_1_checkpoint_resumes_as_0_3_0_did(digits, saved, stop, one_thread):
+    ckpt = saved["checkpoints"][stop]
+    assert ckpt["tuner"]["lrtuner"]["version"] == 1
+    model, _, tuner, batches = build(digits)
+    model.load_state_dict(ckpt["model"])
+    tuner.load_state_dict(ckpt["tuner"])
+    torch.set_rng_state(ckpt["rng"])
+    assert tuner.stats.optimizer_steps == stop
+    train(model, tuner, batches, stop, saved["total"])
+    expected = saved["expected"]
+    assert trace(tuner) == expected["history"]
+    assert tuner.lr == expected["lr"]
+    assert tuner.stats.to_dict() == expected["stats"]
+    for p, q in zip(model.parameters(), expected["params"], strict=True):
+        assert torch.equal(p.detach(), q)
