@@ -153,9 +153,8 @@ def test_seed_search_record_is_refused_by_the_fit_figure_with_a_pointer(default_
 
 
 def test_seed_search_curve_reproduces_the_tuners_choice(default_run):
-    from lrtuner.seed_search import SAFETY_FACTOR
-
     tuner, _ = default_run
+    safety_factor = tuner.config.safety_factor
     search = tuner.history[0]
     curve = plotting.seed_search_curve(search)
     seed_lr = search.lr_before
@@ -168,7 +167,7 @@ def test_seed_search_curve_reproduces_the_tuners_choice(default_run):
     assert sorted(curve.losses) == sorted(search.losses[1:])
     # the chosen LR is a twentieth of the one-step optimum: the figure's optimum is the tuner's
     assert curve.chosen_lr == search.lr_after
-    assert curve.optimum_lr == pytest.approx(SAFETY_FACTOR * search.lr_after, rel=1e-9)
+    assert curve.optimum_lr == pytest.approx(safety_factor * search.lr_after, rel=1e-9)
     assert min(curve.lrs) <= curve.optimum_lr <= max(curve.lrs)
 
 
