@@ -125,21 +125,24 @@ def test_a_fit_that_is_not_finite_changes_nothing():
     assert p.state_dict() == before
 
 
-def test_increase_after_a_seed_search_is_capped_at_a_twentieth_of_the_optimum():
+def test_after_a_seed_search_explore_follows_the_fit_and_grows_on_consistent_requests():
+    """No cap below the fitted optimum: an explore fit whose minimum lies beyond the upper
+    bound moves the LR to the bound, and consecutive such fits widen the bound (x2, x3, x5),
+    with or without a seed search."""
     p = policy(explore_steps=100)
     p.note_seed_search()
-    b = p.bounds(1.0)
-    # fitted one-step optimum 1 + 0.9 = 1.9: the LR may rise to 1.9 / 20 < 1, i.e. not at all
-    d = p.decide(quadratic_with_minimum_at(0.9, b), 1.0, None, 5)
-    assert not d.accepted and "increase capped at 1/20" in d.reason
-    # optimum 1 + 29: the proposal, clipped to the bound (+1), is capped at 30 / 20 - 1
-    d = p.decide(quadratic_with_minimum_at(29.0, b), 1.0, None, 5)
-    assert d.accepted and d.proposed_lr == pytest.approx(1.5) and "increase capped" in d.reason
-    # optimum 1 + 39: the cap 40 / 20 - 1 = 1 is the bound itself
-    d = p.decide(quadratic_with_minimum_at(39.0, b), 1.0, None, 5)
-    assert d.accepted and d.proposed_lr == pytest.approx(2.0) and "capped" not in d.reason
-    cap = p.increase_cap(1.0)
-    assert cap is not None and cap(-2.0 * 59.0, 1.0) == pytest.approx(2.0)
+    # fitted one-step optimum 1 + 0.9 = 1.9: accepted as fitted
+    d = p.decide(quadratic_with_minimum_at(0.9, p.bounds(1.0)), 1.0, None, 5)
+    assert d.accepted and d.proposed_lr == pytest.approx(1.9) and "capped" not in d.reason
+    factors = []
+    for step in (10, 20, 30):
+        d = p.decide(quadratic_with_minimum_at(100.0, p.bounds(1.0)), 1.0, None, step)
+        assert d.accepted
+        factors.append(d.proposed_lr)
+    assert factors == [pytest.approx(2.0), pytest.approx(3.0), pytest.approx(5.0)]
+    # a proposal inside the range resets the growth
+    p.decide(quadratic_with_minimum_at(0.5, p.bounds(1.0)), 1.0, None, 40)
+    assert p.bounds(1.0).upper == pytest.approx(1.0)
 
 
 def test_rollback_judges_the_window_after_a_change_and_caps_the_next_move():

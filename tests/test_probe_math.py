@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -18,7 +17,6 @@ from lrtuner.probe import (
     propose_epsilon,
     spread_from_sums,
 )
-from lrtuner.seed_search import explore_increase_cap
 
 
 def test_fit_recovers_exact_quadratic_at_any_scale():
@@ -70,22 +68,6 @@ def test_spread_and_resolution():
     assert decision_is_resolved(np.array([1, -1.0, 0.1]), np.array([0, 0.01, 0.01]), bounds, 0.01)
     # sign of k1 unknown: not resolved
     assert not decision_is_resolved(np.array([1, 0.0, 1.0]), np.array([0, 1.0, 0.1]), bounds, 0.01)
-
-
-def test_resolution_compares_increases_after_the_explore_cap():
-    """An explore fit whose every plausible increase is capped to the same move is resolved."""
-    bounds = ClipBounds(-0.05, 0.1)
-    # minimum at eps = 0.02 +- a lot: unresolved when any increase up to 0.1 may be taken
-    mean, se = np.array([1.0, -0.04, 1.0]), np.array([0.0, 0.03, 0.3])
-    assert not decision_is_resolved(mean, se, bounds, 0.005, direction=1)
-    # capped at 0.001 for every reading: every corner acts the same within the tolerance
-    assert decision_is_resolved(mean, se, bounds, 0.005, direction=1, max_increase=lambda *_: 0.001)
-    # the cap follows the coefficients: 1/20 of the fitted optimum lr - k1 / (2 k2), lr = 0.001;
-    # a corner with k2 near 0 has a far optimum, so a large cap: unresolved
-    cap = functools.partial(explore_increase_cap, 0.001)
-    wide = np.array([0.0, 0.03, 0.99])
-    assert not decision_is_resolved(mean, wide, bounds, 0.005, direction=1, max_increase=cap)
-    assert decision_is_resolved(mean, se, bounds, 0.005, direction=1, max_increase=cap)
 
 
 def _least_squares_problem(seed: int = 0):

@@ -24,7 +24,7 @@ def schedule(**options) -> DecisionSchedule:
 def test_caps_guarantee_chances_to_each_phase():
     s = schedule(total_steps=10_000)  # explore 2500
     assert s.cap(Phase(explore_steps=2500)) == 625  # 4 chances to raise the LR
-    assert s.cap(Phase(explore_steps=2500, seed_searched=True)) == 1250  # 2 after a search
+    assert s.cap(Phase(explore_steps=2500, seed_searched=True)) == 625  # also after a search
     assert s.cap(Phase("exploit", 2500)) == 1000  # 10 chances to anneal
     assert s.cap(Phase(explore_steps=20)) == 10  # never below min_recompute_every
     assert schedule().cap(Phase()) == 50  # open-ended explore
@@ -40,9 +40,9 @@ def test_spacing_costs_three_percent_within_its_clamps():
     assert s.next_interval(10, explore, 3000) == 112
     assert s.next_interval(0, explore, 3000) == 10  # floor
     assert s.next_interval(10**6, explore, 3000) == 1000  # cap
-    # explore lands a decision exactly at its end; after a search it only looks at the cap
+    # explore lands a decision exactly at its end; after a search the spacing is the same
     assert s.next_interval(10, Phase(explore_steps=2500), 2495) == 6
-    assert s.next_interval(10, Phase(explore_steps=2500, seed_searched=True), 100) == 1250
+    assert s.next_interval(10, Phase(explore_steps=2500, seed_searched=True), 100) == 112
     assert schedule(recompute_every=7).next_interval(10**6, explore, 3000) == 7
 
 
@@ -71,6 +71,13 @@ def test_probe_ledger_allowance_is_exact():
     assert short.fit_allowance(100) == pytest.approx(60 / 2)  # 5 fits x 4 x 3, half-way
     open_ended = schedule(probe_budget=0.02)
     assert open_ended.fit_allowance(1000) == pytest.approx(0.02 * 3 * 1000 + 60)
+    # each accepted explore fit pays for one more minimum fit (4 x 3), up to explore_chances
+    for _ in range(6):
+        short.after_judgement(accepted=True, judged_in="explore")
+    short.after_judgement(accepted=True, judged_in="exploit")
+    short.after_judgement(accepted=False, judged_in="explore")
+    assert short.state.explore_credits == 4
+    assert short.fit_allowance(100) == pytest.approx(60 / 2 + 4 * 12)
     fixed = schedule(recompute_every=7, total_steps=200)
     fixed.charge_fit(10**6, 3, 10)  # a fixed cadence is never deferred
     assert fixed.fit_affordable(5) == (True, "") and fixed.fit_minibatch_limit(5) == 32

@@ -15,7 +15,6 @@ from digits_testbed import BNDropoutNet, build_tuner, load_digits_tensors, make_
 
 from lrtuner.config import DEFAULTS
 from lrtuner.seed_search import (
-    explore_increase_cap,
     next_multiplier,
     refine_minimum,
     seed_lr_from_search,
@@ -230,30 +229,3 @@ def test_search_leaves_the_step_at_the_new_lr_and_nothing_else(make_tuner):
         assert torch.equal(a, b)
     for sa, sb in zip(base.state.values(), twin_opt.state.values(), strict=True):
         assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])
-
-
-def test_explore_increase_cap():
-    # optimum at lr - k1 / (2 k2) = 1 + 20 = 21: the LR may rise to 21 / SAFETY_FACTOR
-    assert explore_increase_cap(1.0, -2.0, 0.05) == pytest.approx(21.0 / SAFETY_FACTOR - 1.0)
-    assert explore_increase_cap(1.0, -0.1, 1.0) == 0.0  # optimum close: no increase
-    assert explore_increase_cap(1.0, -1.0, 0.0) == 0.0  # no minimum in the fit: no evidence
-    assert explore_increase_cap(1.0, -1.0, -3.0) == 0.0
-    assert explore_increase_cap(1.0, math.nan, 1.0) == 0.0
-    assert explore_increase_cap(1.0, -1.0, 1e-320) == math.inf  # optimum beyond float range
-
-
-def test_explore_increases_stay_below_the_searched_fraction_of_the_optimum():
-    """Real data: after the search, explore fits that would raise the LR to the trust-region
-    bound are capped at 1/SAFETY_FACTOR of that fit's one-step optimum (no chasing of the
-    one-step optimum, which overshoots as a training LR)."""
-    tuner, _ = _digits_tuner(1e-3, steps=100)
-    explore_fits = [
-        r for r in tuner.history[1:] if r.phase == "explore" and r.coefficients is not None
-    ]
-    capped = [r for r in explore_fits if "increase capped" in r.reason]
-    assert capped, [r.reason for r in tuner.history]
-    for r in capped:
-        _, k1, k2 = r.coefficients
-        optimum = r.lr_before - k1 / (2 * k2)
-        assert r.proposed_lr == pytest.approx(max(r.lr_before, optimum / SAFETY_FACTOR))
-        assert r.lr_after <= max(r.lr_before, optimum / SAFETY_FACTOR) * (1 + 1e-9)

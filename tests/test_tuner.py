@@ -196,7 +196,8 @@ def test_optimizer_subclass_and_scheduler_compat(digits, make_tuner):
 @pytest.mark.parametrize("epochs", [2, 12])
 def test_probe_ledger_bounds_the_fits_forward_passes(epochs, digits):
     """Over the run, fits use at most max(probe_budget * 3 * steps, 5 minimum fits) forward
-    passes, plus what one minimum fit may overshoot; deferred fits are recorded as such."""
+    passes plus one minimum fit per accepted explore fit (at most 4), plus what one minimum
+    fit may overshoot; deferred fits are recorded as such."""
     torch.manual_seed(0)
     model = BNDropoutNet()
     tuner = _train(model, sgd_momentum, digits, epochs=epochs, lr=0.05, tuner_kwargs={})
@@ -206,7 +207,9 @@ def test_probe_ledger_bounds_the_fits_forward_passes(epochs, digits):
     fits = [r for r in tuner.history if r.forward_passes and not r.reason.startswith("seed")]
     spent = sum(r.num_batches * len(r.epsilons) for r in fits)
     assert spent == tuner.schedule.state.fit_forwards > 0
-    allowed = max(0.01 * 3 * steps, 5 * minimum_fit)
+    credits = tuner.schedule.state.explore_credits
+    assert 0 <= credits <= 4
+    allowed = max(0.01 * 3 * steps, 5 * minimum_fit) + credits * minimum_fit
     assert tuner.schedule.fit_allowance(steps) == pytest.approx(allowed)
     assert spent <= allowed + minimum_fit
     # the ledger was checked before every fit: no fit started beyond the allowance so far

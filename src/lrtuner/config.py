@@ -116,8 +116,6 @@ class TunerConfig:
     min_recompute_every: int = 10
     #: Decisions guaranteed to explore (interval cap ``explore_steps // explore_chances``).
     explore_chances: int = 4
-    #: The same after a seed search (which has made the large move already).
-    explore_chances_after_search: int = 2
     #: Decisions guaranteed to exploit (interval cap ``total_steps // exploit_chances``).
     exploit_chances: int = 10
     #: Interval cap in an open-ended explore (no ``explore_steps``).
@@ -152,7 +150,7 @@ class TunerConfig:
     min_lr_fraction: float = 1e-3
 
     # ------------------------------------------------------------------ tuning: seed search
-    #: The LR is set to the one-step optimum divided by this; explore's increase cap too.
+    #: The LR is set to the one-step optimum divided by this.
     safety_factor: float = 20.0
     #: Minibatches measured at each grid point (the same ones at every point).
     search_minibatches: int = 8
@@ -196,7 +194,7 @@ class TunerConfig:
         for name in ("forwards_per_step", "saturation_z", "rollback_z", "rising_loss_z",
                      "resolve_z", "safety_factor"):
             _check_positive(name, getattr(self, name), allow_none=False)
-        for name in ("min_recompute_every", "explore_chances", "explore_chances_after_search",
+        for name in ("min_recompute_every", "explore_chances",
                      "exploit_chances", "open_explore_recompute_cap",
                      "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",
                      "adaptive_explore_patience", "search_minibatches"):

@@ -5,8 +5,7 @@ and the fits, and answers four questions at each decision boundary:
 
 1. Should the last accepted LR change be rolled back? (:meth:`TunerPolicy.should_roll_back`)
 2. Is a fit due now? (:meth:`TunerPolicy.fit_due`)
-3. Where may a fit probe? (:meth:`TunerPolicy.bounds`: the trust region, and
-   :meth:`TunerPolicy.increase_cap`: explore's cap after a seed search)
+3. Where may a fit probe? (:meth:`TunerPolicy.bounds`: the trust region)
 4. Given a fit, what is the decision? (:meth:`TunerPolicy.decide` returns a :class:`Decision`:
    the proposal, clipped and capped, judged by the phase; an accepted one becomes the pending
    change that rollback judges on the next window)
@@ -37,15 +36,13 @@ drop rate of a converging run falls on its own, so the rule asks for a loss that
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import TunerConfig
 from .probe import ClipBounds, clip_bounds, propose_epsilon
-from .seed_search import SeedSearchResult, explore_increase_cap, seed_lr_from_search
+from .seed_search import SeedSearchResult, seed_lr_from_search
 
 if TYPE_CHECKING:
     from .prober import FitResult, LineResult
@@ -158,11 +155,6 @@ class TunerPolicy:
     @property
     def rollback_enabled(self) -> bool:
         return self.config.rollback
-
-    @property
-    def explore_after_search(self) -> bool:
-        """In explore after a seed search: explore only looks at its cap, increases are capped."""
-        return self.state.phase == "explore" and self.state.seed_searched
 
     def state_dict(self) -> dict[str, Any]:
         return self.state.to_dict()
@@ -311,29 +303,18 @@ class TunerPolicy:
             bounds = ClipBounds(lower=lr / c.max_lr_factor - lr, upper=bounds.upper)
         return bounds
 
-    def increase_cap(self, lr: float) -> Callable[[float, float], float] | None:
-        """After a seed search, the most an explore fit with coefficients ``(k1, k2)`` may
-        raise the LR (:func:`seed_search.explore_increase_cap`); ``None`` otherwise. The
-        adaptive superbatch and the decision use the same cap."""
-        if not self.explore_after_search:
-            return None
-        return functools.partial(
-            explore_increase_cap, lr, safety_factor=self.config.safety_factor
-        )
-
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
 
-        Only without a seed search: the growing trust region is the fallback for a seed LR far
-        too small; after a search the LR is already in range and growth would only overshoot.
-
-        The upper factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth
-        1, 2, 4, 8 (x2, x3, x5, x9 per decision for ``g = 2``), so a seed LR orders of
-        magnitude too small grows geometrically faster; the first proposal that lands inside
-        the range resets the growth.
+        Consecutive fits whose minimum lies beyond the upper bound are consistent evidence
+        that the LR is far too small (a seed LR, or a seed search that landed low): the upper
+        factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth 1, 2, 4, 8
+        (x2, x3, x5, x9 per decision for ``g = 2``), so a start 30x too low is repaired in
+        three decisions; the first proposal that lands inside the range resets the growth, as
+        does a rollback. Rollback (rule 8) is the guard against overshooting.
         """
         s = self.state
-        if s.phase != "explore" or s.seed_searched:
+        if s.phase != "explore":
             s.growth = 1.0
             return
         s.growth = min(s.growth * 2.0, self.config.max_explore_growth) if hit_upper else 1.0
@@ -382,9 +363,9 @@ class TunerPolicy:
         """The decision on one fit made at ``lr`` (optimizer step ``step``).
 
         The minimiser of the fitted quadratic inside :meth:`bounds`
-        (:func:`probe.propose_epsilon`), capped after a rollback and, after a seed search, to
-        the explore increase cap; then :meth:`judge`. An accepted change becomes the pending
-        change (rolled back or released at the next decision). A fit with non-finite
+        (:func:`probe.propose_epsilon`), capped after a rollback; then :meth:`judge`. An
+        accepted change becomes the pending change (rolled back or released at the next
+        decision). A fit with non-finite
         coefficients or losses is rejected and changes no state.
         """
         _, k1, k2 = fit.coefficients
@@ -398,15 +379,6 @@ class TunerPolicy:
         self.note_boundary(proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
-        increase_cap = self.increase_cap(lr)
-        if increase_cap is not None and eps > 0:
-            cap = increase_cap(k1, k2)
-            if eps > cap:
-                eps = cap
-                reason += (
-                    f"; increase capped at 1/{self.config.safety_factor:g} of the fitted "
-                    "one-step optimum"
-                )
         proposed_lr = lr + eps
         explore_ended = self.note_fit_direction(proposal.eps, rate, step)
         if explore_ended:

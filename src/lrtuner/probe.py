@@ -17,7 +17,6 @@ whose minimiser is :math:`\\epsilon_{min} = -k_1 / (2 k_2)` when :math:`k_2 > 0`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,7 +267,6 @@ def decision_is_resolved(
     tolerance: float,
     direction: int = 0,
     z: float = DEFAULTS.resolve_z,
-    max_increase: Callable[[float, float], float] | None = None,
 ) -> bool:
     """Is the decision known to within ``tolerance`` (absolute, in LR units)?
 
@@ -277,10 +275,7 @@ def decision_is_resolved(
     part of a proposal the phase can accept matters: ``direction=+1`` (explore) compares
     ``max(eps, 0)``, ``-1`` (exploit) ``min(eps, 0)``, ``0`` the raw proposal. This is what
     lets the superbatch stop early: once more batches cannot change the decision by more than
-    the tolerance, they are not drawn. ``max_increase(k1, k2)``, when given, is the largest
-    increase the tuner would act on for those coefficients (the explore cap after a seed
-    search): an increase is compared after that cap, so a fit whose every reading would be
-    capped to the same move stops drawing batches. ``ValueError`` unless ``mean`` and
+    the tolerance, they are not drawn. ``ValueError`` unless ``mean`` and
     ``stderr`` hold 3 coefficients; non-finite values give ``False``.
     """
     mean = np.asarray(mean, dtype=np.float64)
@@ -294,8 +289,6 @@ def decision_is_resolved(
 
     def acted(k1: float, k2: float) -> float:
         eps = propose_epsilon(k1, k2, bounds).eps
-        if max_increase is not None and eps > 0:
-            eps = min(eps, max_increase(k1, k2))
         if direction > 0:
             return max(eps, 0.0)
         if direction < 0:

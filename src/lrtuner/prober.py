@@ -200,14 +200,13 @@ class Prober:
         *,
         decision_index: int,
         direction: int,
-        max_increase: Callable[[float, float], float] | None,
         max_minibatches: int,
         stats: TunerStats,
     ) -> FitResult:
         """Superbatch loop of one decision at ``lr`` (``delta = lr * d``) within ``bounds``.
 
-        ``direction`` (+1 explore, -1 exploit) and ``max_increase`` say which part of a
-        proposal the phase can act on (for the adaptive stop); ``max_minibatches`` is the
+        ``direction`` (+1 explore, -1 exploit) says which part of a proposal the phase can
+        act on (for the adaptive stop); ``max_minibatches`` is the
         most minibatches over all ranks (the ledger's limit); ``decision_index`` seeds the
         dropout masks. ``EmptyProbeDataError`` for an empty clip range.
         """
@@ -256,7 +255,6 @@ class Prober:
                     c.fit_tolerance * lr,
                     direction,
                     z=c.resolve_z,
-                    max_increase=max_increase,
                 ):
                     break
         _, k_sum, _, loss_sum = totals.arrays()

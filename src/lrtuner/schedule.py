@@ -11,10 +11,10 @@ decision would cost ``decision_spacing_share`` (3%) of training, a training step
 
     interval = clamp(ceil(forwards / (3 * 0.03)), min_recompute_every, cap * backoff)
 
-with ``cap`` from :meth:`DecisionSchedule.cap`. After a seed search explore looks only at the
-cap. In explore a decision is landed exactly at the end of the phase. Each rejected explore fit
-in a row doubles ``backoff`` (up to ``max_backoff``); an accepted fit or the end of explore
-resets it. A fixed ``recompute_every`` replaces all of this.
+with ``cap`` from :meth:`DecisionSchedule.cap`. In explore a decision is landed exactly at the
+end of the phase. Each rejected explore fit in a row doubles ``backoff`` (up to
+``max_backoff``); an accepted fit or the end of explore resets it. A fixed ``recompute_every``
+replaces all of this.
 
 **Ledger** (automatic spacing only). The fits' forward passes, over all ranks, stay within
 :meth:`DecisionSchedule.fit_allowance`; a due fit waits while the ledger is spent
@@ -48,6 +48,7 @@ class ScheduleState:
     backoff: int = 1  # multiplier of the interval cap after rejected explore fits
     last_fit_forwards: int = 0  # probe forward passes of the last fit (sizes the interval)
     fit_forwards: int = 0  # forward passes of all fits so far, over all ranks (the ledger)
+    explore_credits: int = 0  # accepted explore fits: each pays for one more look (ledger)
 
     @classmethod
     def from_dict(cls, data: Any) -> ScheduleState:
@@ -85,8 +86,7 @@ class DecisionSchedule:
     def cap(self, phase: PhaseInfo) -> int:
         """Longest interval between decisions (before back-off).
 
-        Explore: ``explore_steps // explore_chances`` (4 chances to raise the LR),
-        ``// explore_chances_after_search`` (2) after a seed search, or
+        Explore: ``explore_steps // explore_chances`` (4 chances to raise the LR), or
         ``open_explore_recompute_cap`` (50) when the explore length is open. Exploit:
         ``total_steps // exploit_chances`` (10 chances to anneal), or
         ``open_exploit_recompute_cap`` (1000) when the run length is unknown. Never below
@@ -97,8 +97,7 @@ class DecisionSchedule:
         if phase.phase == "explore":
             if explore is None:
                 return c.open_explore_recompute_cap
-            chances = c.explore_chances_after_search if phase.seed_searched else c.explore_chances
-            return max(c.min_recompute_every, explore // chances)
+            return max(c.min_recompute_every, explore // c.explore_chances)
         if c.total_steps:
             return max(c.min_recompute_every, c.total_steps // c.exploit_chances)
         return c.open_exploit_recompute_cap
@@ -110,11 +109,8 @@ class DecisionSchedule:
         if c.recompute_every is not None:
             return c.recompute_every
         cap = self.cap(phase) * self.state.backoff
-        if phase.phase == "explore" and phase.seed_searched:
-            interval = cap  # the search made the large move: explore only looks at the cap
-        else:
-            wanted = math.ceil(forward_passes / (c.forwards_per_step * c.decision_spacing_share))
-            interval = int(min(max(wanted, c.min_recompute_every), cap))
+        wanted = math.ceil(forward_passes / (c.forwards_per_step * c.decision_spacing_share))
+        interval = int(min(max(wanted, c.min_recompute_every), cap))
         explore = phase.explore_steps
         if phase.phase == "explore" and explore is not None:
             # the phase switch happens at a decision: land one exactly at the end of explore
@@ -139,6 +135,8 @@ class DecisionSchedule:
         s = self.state
         if accepted:
             s.backoff = 1
+            if judged_in == "explore":
+                s.explore_credits = min(s.explore_credits + 1, self.config.explore_chances)
         elif judged_in == "explore":
             s.backoff = min(2 * s.backoff, self.config.max_backoff)
 
@@ -159,15 +157,21 @@ class DecisionSchedule:
 
         ``probe_budget * forwards_per_step`` per step, but never less than
         ``min_fits_per_run`` fits of ``min_superbatch`` minibatches per run: spread evenly
-        over ``total_steps`` when it is known, granted up front otherwise. The seed search is
-        not charged (it runs once, before any fit).
+        over ``total_steps`` when it is known, granted up front otherwise. On top of that,
+        every accepted explore fit pays for one more minimum-size fit (``explore_credits``,
+        at most ``explore_chances``): the even spread gives a phase of a quarter of the run
+        about one fit, too few to repair a start far too low, while a run whose first look
+        finds the LR right spends nothing more. The seed search is not charged (it runs
+        once, before any fit).
         """
         c = self.config
         rate = c.forwards_per_step * c.probe_budget
-        floor = c.min_fits_per_run * c.min_superbatch * c.num_probes
+        fit = c.min_superbatch * c.num_probes
+        floor = c.min_fits_per_run * fit
+        credit = self.state.explore_credits * fit
         if c.total_steps:
-            return max(rate * c.total_steps, floor) * step / c.total_steps
-        return rate * step + floor
+            return max(rate * c.total_steps, floor) * step / c.total_steps + credit
+        return rate * step + floor + credit
 
     def fit_minibatch_limit(self, step: int) -> int:
         """Most minibatches (over all ranks) a fit at optimizer step ``step`` may draw:

@@ -31,9 +31,10 @@ uses "a tenth of the LR at the loss minimum" for the same reason. On the four be
 one-step optimum at initialisation; 20 is used because the errors are not symmetric: explore
 can raise a low LR, but lowers a high one only once the training loss visibly rises.
 
-The explore phase keeps the same rule afterwards (:func:`explore_increase_cap`): a fit may
-raise the LR to at most ``1/safety_factor`` of its own fitted one-step optimum, instead of
-chasing the optimum itself.
+The search is a safe start, not the answer: on tasks outside the four above the tuned LR
+ranges from 1/20 to 2x the one-step optimum, so the explore phase that follows is free to
+raise the LR as far as its fits keep asking (with a trust region that grows on consistent
+requests, rule 1), guarded by rollback.
 
 When it fails: a first step whose direction is dominated by noise (tiny probe set, huge
 label noise) gives a noisy :math:`m^*`; an architecture whose good LR is a much smaller
@@ -165,21 +166,3 @@ def seed_lr_from_search(
     return SeedSearchResult(
         proposed, True, f"seed search: {where}; LR {verb} to 1/{safety_factor:g} of it"
     )
-
-
-def explore_increase_cap(
-    lr: float, k1: float, k2: float, safety_factor: float = DEFAULTS.safety_factor
-) -> float:
-    """Largest increase of the LR that an explore fit may make after a seed search.
-
-    The same rule as the search, applied to the fit: the LR may rise to
-    ``1/safety_factor`` of the fitted one-step optimum :math:`\\eta - k_1/(2k_2)`. Without a
-    minimum in the fit (:math:`k_2 \\le 0`, or non-finite coefficients) there is no evidence
-    of an optimum far away, and no increase is allowed. Returns a non-negative ``eps`` bound.
-    """
-    if not (math.isfinite(k1) and math.isfinite(k2)) or k2 <= 0:
-        return 0.0
-    optimum = lr - k1 / (2.0 * k2)
-    if not math.isfinite(optimum):
-        return math.inf
-    return max(0.0, optimum / safety_factor - lr)

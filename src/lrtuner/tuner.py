@@ -292,7 +292,6 @@ class LRTuner(OptimizerWrapper):
             self.policy.bounds(lr),
             decision_index=self.stats.fits,
             direction=1 if self.phase == "explore" else -1,
-            max_increase=self.policy.increase_cap(lr),
             max_minibatches=self.schedule.fit_minibatch_limit(self.stats.optimizer_steps),
             stats=self.stats,
         )
