@@ -153,7 +153,9 @@ def test_seed_search_record_is_refused_by_the_fit_figure_with_a_pointer(default_
 
 
 def test_seed_search_curve_reproduces_the_tuners_choice(default_run):
-    from lrtuner.seed_search import SAFETY_FACTOR
+    from lrtuner.config import DEFAULTS
+
+    SAFETY_FACTOR = DEFAULTS.safety_factor
 
     tuner, _ = default_run
     search = tuner.history[0]

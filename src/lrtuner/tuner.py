@@ -265,7 +265,7 @@ class LRTuner(TunerCheckpoint):
         )
 
     def _decision_step(self) -> None:
-        self._loss_watch.at_decision(self.stats.optimizer_steps)
+        self._loss_watch.at_decision(self.stats.optimizer_steps + 1)
         rate = self.policy.close_window()
         rate_fields = {
             "drop_rate": rate.rate if rate else None,

@@ -122,8 +122,8 @@ def test_a_state_dict_saved_after_add_param_group_with_a_snapshot_loads(make_tun
     extra = nn.Parameter(torch.zeros(4))
     tuner.add_param_group({"params": [extra], "lr": 1e-3})
     sd = clone_tree(tuner.state_dict())
-    model2, fresh = build(make_tuner, lambda p: torch.optim.SGD(p, lr=1e-4, momentum=0.9),
-                          seed_search=False, total_steps=400, explore_steps=200)  # fmt: skip
+    _model2, fresh = build(make_tuner, lambda p: torch.optim.SGD(p, lr=1e-4, momentum=0.9),
+                           seed_search=False, total_steps=400, explore_steps=200)  # fmt: skip
     fresh.add_param_group({"params": [nn.Parameter(torch.zeros(4))], "lr": 1e-3})
     fresh.load_state_dict(sd)
     assert fresh.pending_snapshot is not None
@@ -510,7 +510,7 @@ def test_an_edited_tuner_entry_is_refused_at_load(make_tuner, batches, edit, mat
         step(model, tuner, b)
     sd = copy.deepcopy(tuner.state_dict())
     edit(sd["lrtuner"])
-    model2, fresh = build(make_tuner)
+    _model2, fresh = build(make_tuner)
     before = clone_tree(fresh.state_dict())
     with pytest.raises(ValueError, match=match):
         fresh.load_state_dict(sd)
@@ -538,7 +538,7 @@ def test_the_seed_search_result_is_public_and_logged(make_tuner, batches, caplog
     assert "seed LR" in lines[0] and "grid" in lines[0]
     assert f"{result.forward_passes} forward passes" in lines[1]
     # it survives a checkpoint
-    model2, fresh = build(make_tuner)
+    _model2, fresh = build(make_tuner)
     fresh.load_state_dict(tuner.state_dict())
     assert fresh.seed_search_result == result
 
