@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ def _check_positive(name: str, value: Any, allow_none: bool = True) -> None:
 def _check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"Invalid {name}: {value!r} (need an int >= {minimum})")
 
 
@@ -51,6 +52,18 @@ def _check_fraction(name: str, value: Any) -> None:
     _check_positive(name, value, allow_none=False)
     if value >= 1:
         raise ValueError(f"Invalid {name}: {value} (need 0 < {name} < 1)")
+
+
+def _check_device(name: str, value: Any) -> None:
+    """``None``, or a device that parses and on which a tensor can be made here."""
+    if value is None:
+        return
+    import torch
+
+    try:
+        torch.empty(0, device=torch.device(value))
+    except (RuntimeError, TypeError, ValueError, AssertionError) as exc:
+        raise ValueError(f"Invalid {name}: {value!r} ({exc})".splitlines()[0]) from exc
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -162,6 +175,11 @@ class TunerConfig:
     min_multiplier: float = 1e-6
 
     def __post_init__(self) -> None:
+        # NumPy (or other Integral) integers are stored as Python ints (checkpoints stay plain)
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+                object.__setattr__(self, f.name, int(value))
         self.validate()
 
     def validate(self) -> None:
@@ -176,6 +194,7 @@ class TunerConfig:
         _check_positive("epsilon_threshold", self.epsilon_threshold)
         _check_positive("saturation_threshold", self.saturation_threshold)
         _check_bool("rollback", self.rollback)
+        _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)
         _check_positive("max_lr_factor", self.max_lr_factor, allow_none=False)
@@ -186,7 +205,7 @@ class TunerConfig:
                 f"Invalid probe_errors: {self.probe_errors!r} (use 'warn' or 'raise')"
             )
         _check_bool("seed_search", self.seed_search)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
             raise ValueError(f"Invalid seed: {self.seed!r}")
         for name in ("explore_share", "decision_spacing_share", "min_relative_change",
                      "rollback_cap_fraction", "min_lr_fraction"):

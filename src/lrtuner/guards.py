@@ -8,14 +8,25 @@
   where that is allowed, and the fault is recorded.
 * :func:`direction_defect`: why a step direction cannot be probed.
 * :func:`run_guarded`: a probe that raised becomes a skipped decision (``probe_errors="warn"``)
-  or is re-raised (``"raise"``); the probe session has restored the state already.
+  or is re-raised (``"raise"``); the probe session has restored the state already. A
+  ``probe_loss`` that returns no scalar loss (:func:`probe_loss_value`) is a usage error and is
+  always raised, at the first probe.
+* :func:`loss_value`: the training loss given to ``step(loss=...)``, a scalar or ``ValueError``
+  / ``TypeError`` naming ``loss``; :class:`LossWatch` warns once when a run gives none.
+* :class:`WeightGuard`: after each wrapped step, are the parameters still finite? A step that
+  made them non-finite from finite gradients (Adam with ``eps=0`` and a zero gradient, an
+  update that overflows) is undone from a pre-step copy. Cost: one fused NaN/inf test over the
+  parameters per step (the same kernel as the gradient check); a full pre-step copy of the
+  parameters and the optimizer state is kept only for the first step and, once a step has had
+  to be undone, for every step after it.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +34,7 @@ import torch
 
 from . import distributed as dist_utils
 from .gradcheck import any_nonfinite
+from .snapshot import TrainingSnapshot
 from .superbatch import EmptyProbeDataError
 
 _T = TypeVar("_T")
@@ -50,6 +62,16 @@ class GradientCheck:
                 return False
         return True
 
+    def params_finite(self, optimizer: torch.optim.Optimizer) -> bool:
+        """True if every parameter of ``optimizer`` is finite (all ranks agree when sharded)."""
+        finite, sharded_any = True, False
+        for params, sharded in self._groups(optimizer):
+            sharded_any = sharded_any or sharded
+            tensors = [(dist_utils.local_tensor(p) if sharded else p).detach() for p in params]
+            finite = finite and not any_nonfinite([t for t in tensors if not t.is_sparse])
+        # replicated parameters (DDP) are the same on every rank: no all-reduce needed
+        return dist_utils.all_true(finite) if sharded_any else finite
+
     def _groups(self, optimizer: torch.optim.Optimizer) -> list[tuple[list[torch.Tensor], bool]]:
         """Parameters grouped by (device, dtype), each group flagged if it holds DTensors."""
         key = tuple(len(g["params"]) for g in optimizer.param_groups)
@@ -64,10 +86,132 @@ class GradientCheck:
 
 
 def loss_value(loss: torch.Tensor | float | None) -> float | None:
-    """The training loss as a float (``None`` when the step gave none)."""
+    """The training loss as a float (``None`` when the step gave none); ``ValueError`` for a
+    tensor of more than one element, ``TypeError`` for what is not a number."""
     if loss is None:
         return None
-    return float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    if isinstance(loss, torch.Tensor):
+        if loss.numel() != 1:
+            raise ValueError(
+                f"Invalid loss: a tensor of shape {tuple(loss.shape)}; step(loss=...) takes "
+                "the mean training loss of the step, a scalar (e.g. loss.mean())"
+            )
+        return float(loss.detach())
+    if isinstance(loss, bool) or not isinstance(loss, numbers.Real):
+        raise TypeError(
+            f"Invalid loss: {_short(loss)} (need the training loss as a scalar tensor or a number)"
+        )
+    return float(loss)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ProbeLossMisuse(Exception):
+    """``probe_loss`` returned no scalar loss: raised at the first probe, never skipped."""
+
+
+class ProbeLossTypeError(ProbeLossMisuse, TypeError):
+    pass
+
+
+class ProbeLossShapeError(ProbeLossMisuse, ValueError):
+    pass
+
+
+def probe_loss_value(out: Any) -> torch.Tensor:
+    """What ``probe_loss`` returned, as a float64 scalar tensor: a one-element tensor, or a
+    Python/NumPy real number; anything else raises :class:`ProbeLossMisuse` naming it."""
+    if isinstance(out, torch.Tensor):
+        if out.numel() != 1:
+            raise ProbeLossShapeError(
+                f"Invalid probe_loss: probe_loss returned a tensor of shape {tuple(out.shape)}; "
+                "it must return the mean loss of the batch, a scalar (reduction='mean')"
+            )
+        if out.dtype in (torch.float16, torch.bfloat16):
+            warnings.warn(
+                f"LRTuner: probe_loss returned a {out.dtype} loss; compute it in float32 "
+                "(e.g. cast the logits) so the fit can resolve small loss differences",
+                stacklevel=4,
+            )
+        return out.detach().to(torch.float64).reshape(())
+    if isinstance(out, numbers.Real) and not isinstance(out, bool):
+        return torch.tensor(float(out), dtype=torch.float64)
+    raise ProbeLossTypeError(
+        f"Invalid probe_loss: probe_loss returned {_short(out)}; it must return the loss of "
+        "the batch as a scalar tensor (or a float)"
+    )
+
+
+class LossWatch:
+    """Warns once when the training loss never reaches the tuner (no ``loss=``, no closure)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.warned = False
+
+    def note(self, value: float | None) -> None:
+        self.seen = self.seen or value is not None
+
+    def at_decision(self, steps: int) -> None:
+        """A decision boundary after ``steps`` optimizer steps."""
+        if self.seen or self.warned:
+            return
+        self.warned = True
+        warnings.warn(
+            f"LRTuner: no training loss in {steps} steps (step() got no loss= and no closure). "
+            "Without it the loss-drop rate is not measured: exploit never fits and an LR "
+            "change is never judged for rollback. Call tuner.step(loss=loss) (or "
+            "tuner.observe_loss(loss) before step())",
+            stacklevel=4,
+        )
+
+
+class WeightGuard:
+    """Undoes a wrapped step that made the parameters non-finite (see the module docstring).
+
+    :meth:`pre_step` is the copy to undo from (``None`` when none is kept); :meth:`fault`
+    records a poisoned step: it warns once, and from then on every step is copied.
+    """
+
+    WHAT = "the wrapped optimizer's step made the weights non-finite (the gradients were finite)"
+
+    def __init__(self) -> None:
+        self.copy_each_step = True  # the first step
+        self.faults = 0
+
+    def pre_step(
+        self, params: Sequence[torch.Tensor], optimizer: torch.optim.Optimizer, step: int
+    ) -> TrainingSnapshot | None:
+        if not self.copy_each_step:
+            return None
+        return TrainingSnapshot.capture(params, optimizer, [], step)
+
+    def clean(self) -> None:
+        """A sound step: without a fault so far, no more copies."""
+        if not self.faults:
+            self.copy_each_step = False
+
+    def fault(self, step: int) -> None:
+        self.faults += 1
+        self.copy_each_step = True
+        if self.faults == 1:
+            warnings.warn(
+                f"LRTuner: at step {step} {self.WHAT} (e.g. eps=0 in an Adam-type optimizer "
+                "with a zero gradient, or an update that overflows); the step is undone and "
+                "recorded, and every later step is copied first so that it can be undone too",
+                stacklevel=5,
+            )
+
+    def cannot_undo(self, step: int) -> FloatingPointError:
+        return FloatingPointError(
+            f"LRTuner: at step {step} {self.WHAT}, and no copy of the state before it is held, "
+            "so it cannot be undone (causes: eps=0 in an Adam-type optimizer with a zero "
+            "gradient, an update that overflows). Fix the optimizer's settings and resume "
+            "from the last checkpoint"
+        )
 
 
 @dataclass(frozen=True)
@@ -113,6 +257,8 @@ def run_guarded(
         return run(), None
     except EmptyProbeDataError as exc:
         return None, f"{prefix}{exc}"
+    except ProbeLossMisuse:
+        raise
     except Exception as exc:
         if probe_errors == "raise":
             raise

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ import torch
 
 from . import distributed as dist_utils
 from .config import TunerConfig
+from .guards import probe_loss_value
 from .probe import (
     ClipBounds,
     decision_is_resolved,
@@ -180,16 +180,10 @@ class Prober:
             stats.probe_forward_passes += session.forwards
 
     def forward(self, batch: Any, seed: int) -> torch.Tensor:
-        """``probe_loss(batch)`` with dropout seeded by ``seed``, as a float64 scalar."""
+        """``probe_loss(batch)`` with dropout seeded by ``seed``, as a float64 scalar
+        (:func:`guards.probe_loss_value`: a usage error if it is not a scalar loss)."""
         torch.manual_seed(seed)
-        out = self.probe_loss(batch)
-        if out.dtype in (torch.float16, torch.bfloat16):
-            warnings.warn(
-                f"LRTuner: probe_loss returned a {out.dtype} loss; compute it in float32 "
-                "(e.g. cast the logits) so the fit can resolve small loss differences",
-                stacklevel=3,
-            )
-        return out.detach().to(torch.float64).reshape(())
+        return probe_loss_value(self.probe_loss(batch)).detach()
 
     def fit(
         self,

@@ -43,6 +43,46 @@ class DecisionRecord:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class SeedSearchReport:
+    """What the seed search did (``tuner.seed_search_result``; ``None`` before it ran).
+
+    The search measured the mean loss of ``minibatches`` probe minibatches at
+    :math:`\\theta_0 - m\\,\\delta` for each multiplier ``m`` (``loss0`` at ``m = 0``), i.e.
+    after one step at the LR ``m * lr_before`` (:attr:`lrs`); ``lr_after`` is the LR it set
+    (:attr:`suggested_lr`; ``changed`` is False when it kept the seed LR), ``reason`` why.
+    ``forward_passes`` and ``seconds`` are its cost on this rank.
+    """
+
+    lr_before: float
+    lr_after: float
+    changed: bool
+    reason: str
+    multipliers: list[float]
+    losses: list[float]
+    loss0: float
+    forward_passes: int
+    minibatches: int
+    seconds: float
+
+    @property
+    def lrs(self) -> list[float]:
+        """The LR of each grid point: ``m * lr_before``."""
+        return [m * self.lr_before for m in self.multipliers]
+
+    @property
+    def suggested_lr(self) -> float:
+        """The LR the search chose (the seed LR when it kept it)."""
+        return self.lr_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeedSearchReport:
+        return cls(**data)
+
+
 @dataclass
 class TunerStats:
     """Counters a benchmark needs (per rank)."""

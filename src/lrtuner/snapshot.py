@@ -82,6 +82,17 @@ class TrainingSnapshot:
         copy_into(buffers, self.buffers)
         optimizer.load_state_dict(clone_tree(self.optimizer_state))
 
+    def add_group(
+        self,
+        params: Sequence[torch.Tensor],
+        group_state: dict[str, Any],
+        device: torch.device | str | None = None,
+    ) -> None:
+        """A param group added after the capture, as it is now (``group_state``: its entry of
+        the optimizer's ``state_dict()["param_groups"]``; new parameters have no state yet)."""
+        self.params.extend(clone_tree(p, device) for p in params)
+        self.optimizer_state["param_groups"].append(clone_tree(group_state, device))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params,

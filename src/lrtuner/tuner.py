@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,20 +21,30 @@ import torch
 
 from . import amp as amp_utils
 from . import distributed as dist_utils
+from .checkpointing import TunerCheckpoint
 from .config import TunerConfig
-from .guards import GradientCheck, StepFault, direction_defect, run_guarded, step_fault
+from .guards import (
+    GradientCheck,
+    LossWatch,
+    StepFault,
+    WeightGuard,
+    direction_defect,
+    run_guarded,
+    step_fault,
+)
 from .guards import loss_value as as_float
+from .logging import get_logger
 from .policy import Decision, DropRate, TunerPolicy
-from .prober import FitResult, Prober
-from .records import DecisionRecord, TunerStats
+from .prober import FitResult, LineResult, Prober
+from .records import DecisionRecord, SeedSearchReport, TunerStats
 from .schedule import DecisionSchedule
-from .snapshot import TrainingSnapshot, module_buffers
+from .snapshot import TrainingSnapshot
 from .superbatch import BatchCursor
-from .tuner_state import STATE_VERSION, check_state_dict, decode_tuner_state
-from .wrapper import OptimizerWrapper
+
+_SEARCH_LOG = get_logger("seed_search")
 
 
-class LRTuner(OptimizerWrapper):
+class LRTuner(TunerCheckpoint):
     r"""Tunes the learning rate of any wrapped ``torch.optim.Optimizer`` while it trains.
 
     At a decision step the wrapped optimizer steps at the current LR :math:`\eta`, giving the
@@ -101,6 +111,10 @@ class LRTuner(OptimizerWrapper):
         self.stats = TunerStats()
         self._snapshot: TrainingSnapshot | None = None
         self._grad_check = GradientCheck()
+        self._weights = WeightGuard()
+        self._loss_watch = LossWatch()
+        #: What the seed search did (:class:`~lrtuner.records.SeedSearchReport`), or ``None``.
+        self.seed_search_result: SeedSearchReport | None = None
         dist_utils.check_supported(self._params_raw(), self.modules)
 
     # ------------------------------------------------------------------ views
@@ -127,14 +141,6 @@ class LRTuner(OptimizerWrapper):
         """Current interval between decisions (the schedule's)."""
         return self.schedule.state.interval
 
-    @property
-    def pending_snapshot(self) -> TrainingSnapshot | None:
-        """The rollback snapshot of an accepted change not judged yet (``None`` if none)."""
-        return self._snapshot
-
-    def _buffers(self) -> list[torch.Tensor]:
-        return module_buffers(self.modules)
-
     # ------------------------------------------------------------------ history
     def _record(self, **fields: Any) -> DecisionRecord:
         now = {"phase": self.phase, "step": self.stats.optimizer_steps}
@@ -150,6 +156,7 @@ class LRTuner(OptimizerWrapper):
         return value
 
     def _note_loss(self, value: float | None) -> None:
+        self._loss_watch.note(value)
         if value is not None and math.isfinite(value):
             self.policy.record_loss(value)
 
@@ -170,6 +177,18 @@ class LRTuner(OptimizerWrapper):
         ``tuner.step(loss=loss, grad_scaler=scaler)`` in place of ``scaler.step(tuner)``; a step
         the scaler skips is neither applied nor probed (see :mod:`lrtuner.amp`).
         """
+        self._check_lrs()
+        try:
+            return self._step(closure, loss, grad_scaler)
+        finally:
+            self._note_lrs()
+
+    def _step(
+        self,
+        closure: Callable[[], torch.Tensor] | None,
+        loss: torch.Tensor | float | None,
+        grad_scaler: torch.amp.GradScaler | None,
+    ) -> torch.Tensor | float | None:
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
@@ -198,9 +217,28 @@ class LRTuner(OptimizerWrapper):
     def _local_grads_finite(self) -> bool:
         return self._grad_check.local_finite(self.optimizer)
 
-    def _plain_step(self) -> None:
+    def _plain_step(self, pre: TrainingSnapshot | None = None) -> bool:
+        """The wrapped step; ``False`` if it made the weights non-finite and was undone (from
+        ``pre``, a copy the guard keeps, or the rollback snapshot; see :mod:`lrtuner.guards`)."""
+        step = self.stats.optimizer_steps
+        pre = pre or self._weights.pre_step(self._params(), self.optimizer, step)
         self.optimizer.step()
         self.stats.optimizer_steps += 1
+        if self._grad_check.params_finite(self.optimizer):
+            self._weights.clean()
+            return True
+        self.stats.optimizer_steps -= 1
+        self._weights.fault(step + 1)
+        if pre is not None:
+            pre.restore(self._params(), self.optimizer, [])
+            self.stats.skipped_steps += 1
+            self._record(decision="skipped", reason=f"{WeightGuard.WHAT}; step undone")
+        elif self._snapshot is not None:
+            self.stats.skipped_steps += 1
+            self._roll_back(f"{WeightGuard.WHAT}; change undone")
+        else:
+            raise self._weights.cannot_undo(step + 1)
+        return False
 
     def _on_fault(self, fault: StepFault) -> None:
         """The one handler of a step not applied: roll back where the fault allows, else record."""
@@ -227,6 +265,7 @@ class LRTuner(OptimizerWrapper):
         )
 
     def _decision_step(self) -> None:
+        self._loss_watch.at_decision(self.stats.optimizer_steps + 1)
         rate = self.policy.close_window()
         rate_fields = {
             "drop_rate": rate.rate if rate else None,
@@ -251,8 +290,8 @@ class LRTuner(OptimizerWrapper):
         if due:
             due, why = self.schedule.fit_affordable(step + 1)
         if not due:
-            self._plain_step()
-            self._record(decision="skipped", reason=why, **rate_fields)
+            if self._plain_step():
+                self._record(decision="skipped", reason=why, **rate_fields)
             return
         self._fit_and_decide(rate, rate_fields)
 
@@ -261,7 +300,8 @@ class LRTuner(OptimizerWrapper):
         params = self._params()
         lr = self.lr
         theta0 = [p.detach().clone() for p in params]
-        self._plain_step()
+        if not self._plain_step():
+            return
         step = self.stats.optimizer_steps
         # delta = theta0 - theta1 = lr * d (built in place in the theta0 buffers)
         delta = theta0
@@ -337,12 +377,20 @@ class LRTuner(OptimizerWrapper):
     def _seed_search_step(self) -> None:
         """First step: take it, look along its direction on a log grid of LRs (see
         :mod:`lrtuner.seed_search`); if the LR changes, the step is taken again at the new LR
-        from the state before it, so the result is bitwise a plain first step at that LR."""
+        from the state before it, so the result is bitwise a plain first step at that LR.
+        The outcome is :attr:`seed_search_result`, logged on ``"lrtuner.seed_search"``."""
         self.policy.note_seed_search()
         params = self._params()
         lr = self.lr
+        started = time.perf_counter()
+        c = self.config
+        _SEARCH_LOG.info(
+            "seed search: seed LR %.4g; grid ratio %.3g, multipliers %.3g..%.3g of it",
+            lr, c.grid_ratio, c.min_multiplier, c.max_multiplier,
+        )  # fmt: skip
         before = TrainingSnapshot.capture(params, self.optimizer, [], 0)
-        self._plain_step()
+        if not self._plain_step(pre=before):
+            return
         delta = [t.clone() for t in before.params]
         torch._foreach_sub_(delta, [p.detach() for p in params])  # delta = theta0 - theta1
         defect = direction_defect(delta)
@@ -362,7 +410,10 @@ class LRTuner(OptimizerWrapper):
         if result.changed:
             before.restore(params, self.optimizer, [])
             self._set_lr(result.lr)
-            self.optimizer.step()  # the same gradients, at the new LR
+            self.stats.optimizer_steps -= 1  # the first step, taken again at the new LR
+            if not self._plain_step(pre=TrainingSnapshot.capture(params, self.optimizer, [], 0)):
+                return
+        self._report_seed_search(line, lr, result.changed, result.reason, started)
         self._record(
             decision="accepted" if result.changed else "rejected",
             reason=result.reason,
@@ -375,57 +426,16 @@ class LRTuner(OptimizerWrapper):
             forward_passes=line.forwards,
         )
 
-    # ------------------------------------------------------------------ checkpoints
-    def state_dict(self) -> dict[str, Any]:  # type: ignore[override]
-        """The wrapped optimizer's ``state``/``param_groups`` plus an ``"lrtuner"`` entry."""
-        base = self.optimizer.state_dict()
-        return {
-            "state": base["state"],
-            "param_groups": base["param_groups"],
-            "lrtuner": {
-                "version": STATE_VERSION,
-                "optimizer_class": type(self.optimizer).__name__,
-                "num_param_groups": len(self.optimizer.param_groups),
-                "policy": self.policy.state_dict(),
-                "schedule": self.schedule.state_dict(),
-                "stats": self.stats.to_dict(),
-                "history": [r.to_dict() for r in self.history],
-                "cursor": self.cursor.state_dict(),
-                "snapshot": self._snapshot.to_dict() if self._snapshot is not None else None,
-            },
-        }
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
-        """Restore the wrapped optimizer and the tuner (state version 2, or 1 of 0.3.0).
-
-        A plain optimizer state_dict (no ``"lrtuner"`` entry) loads the wrapped optimizer and
-        keeps a fresh tuner, with a warning. A checkpoint that does not fit (another optimizer
-        class or number of param groups, an unknown version, a malformed entry, a snapshot of
-        another model: :mod:`lrtuner.tuner_state`) raises ``ValueError``, changing nothing.
-        """
-        tuner_state = check_state_dict(state_dict, self.optimizer)
-        restored = None
-        if tuner_state is not None:  # validates everything; changes nothing
-            restored = decode_tuner_state(
-                tuner_state,
-                type(self.optimizer).__name__,
-                self._params(),
-                self._buffers(),
-                self.config.snapshot_device,
-            )
-        self.optimizer.load_state_dict(
-            {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
-        )
-        if restored is None:
-            warnings.warn(
-                "LRTuner.load_state_dict: no 'lrtuner' entry (a plain optimizer checkpoint?); "
-                "the wrapped optimizer was loaded, the tuner starts afresh",
-                stacklevel=2,
-            )
-            return
-        self.policy.load_state(restored.policy)
-        self.schedule.load_state_dict(restored.schedule)
-        self.stats = restored.stats
-        self.history = restored.history
-        self.cursor.load_state_dict(restored.cursor)
-        self._snapshot = restored.snapshot
+    def _report_seed_search(
+        self, line: LineResult, lr: float, changed: bool, reason: str, started: float
+    ) -> None:
+        self.seed_search_result = report = SeedSearchReport(
+            lr_before=lr, lr_after=self.lr, changed=changed, reason=reason,
+            multipliers=list(line.multipliers), losses=list(line.losses), loss0=line.loss0,
+            forward_passes=line.forwards, minibatches=line.num_batches,
+            seconds=time.perf_counter() - started,
+        )  # fmt: skip
+        _SEARCH_LOG.info(
+            "seed search: LR %.4g -> %.4g (%s); %d forward passes, %.2f s",
+            lr, report.lr_after, reason, report.forward_passes, report.seconds,
+        )  # fmt: skip

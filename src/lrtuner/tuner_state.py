@@ -8,18 +8,28 @@ Versions: 2 (since the component refactor) stores the policy's and the schedule'
 separately (``"policy"``, ``"schedule"``); 1 (lrtuner 0.3.0) kept the schedule's fields in the
 policy state and at the top level (``"recompute_every"``, ``"steps_since_decision"``). Both
 load; a checkpoint is always written in the current version.
+
+What is checked before anything changes: the number of param groups and of parameters in each,
+the shape of every saved per-parameter optimizer state tensor against its live parameter
+(:func:`check_state_shapes`: a tensor with as many dimensions as the parameter must match it,
+or be 1, in each dimension, so factored states such as Adafactor's pass), the keys of the
+``"lrtuner"`` entry (unknown ones too), and the type and range of every value it holds
+(:func:`check_values`: phase, window losses, counters, cursor, history records...). The decoded
+state is a copy: the loaded dict is never changed by later training.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
 
 from .policy import PolicyState
-from .records import DecisionRecord, TunerStats
+from .records import DECISIONS, DecisionRecord, SeedSearchReport, TunerStats
 from .schedule import ScheduleState
 from .snapshot import TrainingSnapshot, clone_tree
 
@@ -38,6 +48,9 @@ TUNER_KEYS = {
     ),
     2: ("version", "optimizer_class", "policy", "schedule", "stats", "history", "cursor"),
 }
+#: Keys an ``"lrtuner"`` entry may have besides :data:`TUNER_KEYS`.
+OPTIONAL_KEYS = ("num_param_groups", "snapshot", "seed_search")
+PHASES = ("explore", "exploit")
 #: Version 1 kept these schedule fields in the policy state.
 _V1_SCHEDULE_IN_POLICY = ("backoff", "last_fit_forwards", "fit_forwards")
 
@@ -52,6 +65,7 @@ class RestoredTunerState:
     history: list[DecisionRecord]
     cursor: dict[str, int]
     snapshot: TrainingSnapshot | None
+    seed_search: SeedSearchReport | None = None
 
 
 def _split_v1(tuner_state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,10 +94,41 @@ def check_state_dict(state_dict: Any, optimizer: torch.optim.Optimizer) -> Any:
             f"Invalid state_dict: it has {n_groups} param groups, "
             f"the optimizer has {num_param_groups}"
         )
+    check_state_shapes(state_dict, optimizer)
     tuner_state = state_dict.get("lrtuner")
     if tuner_state is None:
         check_plain_param_groups(state_dict["param_groups"], optimizer)
     return tuner_state
+
+
+def check_state_shapes(state_dict: dict[str, Any], optimizer: torch.optim.Optimizer) -> None:
+    """Each saved group holds as many parameters as the live one, and each saved state tensor
+    with as many dimensions as its parameter matches it in every dimension (or is 1 there)."""
+    saved_state = state_dict["state"]
+    if not isinstance(saved_state, dict):
+        raise ValueError("Invalid state_dict: 'state' is not a dict")
+    for g, (saved, live) in enumerate(
+        zip(state_dict["param_groups"], optimizer.param_groups, strict=True)
+    ):
+        ids = saved.get("params") if isinstance(saved, dict) else None
+        if not isinstance(ids, list) or len(ids) != len(live["params"]):
+            n = len(ids) if isinstance(ids, list) else ids
+            raise ValueError(
+                f"Invalid state_dict: param_groups[{g}] has {n} parameters, which does not "
+                f"match the size of the optimizer's group ({len(live['params'])}; saved from "
+                "another model?)"
+            )
+        for pid, param in zip(ids, live["params"], strict=True):
+            entry = saved_state.get(pid)
+            for key, value in (entry.items() if isinstance(entry, dict) else ()):
+                if not isinstance(value, torch.Tensor) or value.dim() != param.dim():
+                    continue
+                if any(a != b and a != 1 for a, b in zip(value.shape, param.shape, strict=True)):
+                    raise ValueError(
+                        f"Invalid state_dict: the saved optimizer state {key!r} of parameter "
+                        f"{pid} has shape {tuple(value.shape)}, the parameter has shape "
+                        f"{tuple(param.shape)} (saved from a model with other shapes?)"
+                    )
 
 
 def decode_tuner_state(
@@ -110,6 +155,15 @@ def decode_tuner_state(
             f"Invalid state_dict: the 'lrtuner' entry lacks {missing} "
             "(saved by another version of lrtuner?)"
         )
+    unknown = sorted(set(tuner_state) - set(TUNER_KEYS[version]) - set(OPTIONAL_KEYS))
+    if unknown:
+        raise ValueError(
+            f"Invalid state_dict: the 'lrtuner' entry has keys {unknown} that version "
+            f"{version} does not have (edited?)"
+        )
+    snap = tuner_state.get("snapshot")
+    # a copy of everything but the snapshot (cloned below): the loaded dict stays unchanged
+    tuner_state = clone_tree({k: v for k, v in tuner_state.items() if k != "snapshot"})
     try:
         if version == 1:
             policy, schedule = _split_v1(tuner_state)
@@ -120,12 +174,16 @@ def decode_tuner_state(
             schedule=ScheduleState.from_dict(schedule),
             stats=TunerStats(**tuner_state["stats"]),
             history=[DecisionRecord.from_dict(r) for r in tuner_state["history"]],
-            cursor={k: int(tuner_state["cursor"][k]) for k in ("seed", "epoch", "index")},
+            cursor={k: tuner_state["cursor"][k] for k in ("seed", "epoch", "index")},
             snapshot=None,
         )
+        search = tuner_state.get("seed_search")
+        if search is not None:
+            restored.seed_search = SeedSearchReport.from_dict(search)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"Invalid state_dict: malformed 'lrtuner' entry ({exc!r})") from exc
-    snap = tuner_state.get("snapshot")
+    check_values(restored)
+    restored.cursor = {k: int(v) for k, v in restored.cursor.items()}
     if snap is not None:
         check_snapshot(snap, params, buffers)
         restored.snapshot = TrainingSnapshot.from_dict(clone_tree(snap, snapshot_device))
@@ -165,3 +223,70 @@ def check_plain_param_groups(groups: list[Any], optimizer: torch.optim.Optimizer
                 f"{type(optimizer).__name__} does not have (saved from another "
                 "optimizer class?)"
             )
+
+
+# ---------------------------------------------------------------------- values
+def _fail(where: str, value: Any, need: str) -> None:
+    raise ValueError(f"Invalid state_dict: 'lrtuner' {where} is {value!r} (need {need})")
+
+
+def _int(where: str, value: Any, minimum: int | None = 0) -> None:
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or (minimum is not None and value < minimum):
+        _fail(where, value, "an int" + (f" >= {minimum}" if minimum is not None else ""))
+
+
+def _real(where: str, value: Any, optional: bool = True, finite: bool = False) -> None:
+    if value is None and optional:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or (finite and not math.isfinite(value)):
+        _fail(where, value, "a finite number" if finite else "a number" + " or None" * optional)
+
+
+def check_values(state: RestoredTunerState) -> None:
+    """The type and range of every decoded value (``ValueError`` naming the first bad one)."""
+    p = state.policy
+    if p.phase not in PHASES:
+        _fail("policy.phase", p.phase, "'explore' or 'exploit'")
+    if p.explore_steps is not None:
+        _int("policy.explore_steps", p.explore_steps)
+    for name in ("relative_threshold", "absolute_threshold", "rate_at_lr_start", "last_rate",
+                 "last_stderr", "last_window_mean", "rollback_cap"):  # fmt: skip
+        _real(f"policy.{name}", getattr(p, name))
+    if p.rollback_direction not in (-1, 0, 1) or isinstance(p.rollback_direction, bool):
+        _fail("policy.rollback_direction", p.rollback_direction, "-1, 0 or 1")
+    _int("policy.decrease_streak", p.decrease_streak)
+    _real("policy.growth", p.growth, optional=False, finite=True)
+    if not isinstance(p.seed_searched, bool):
+        _fail("policy.seed_searched", p.seed_searched, "True or False")
+    if not isinstance(p.window_losses, list):
+        _fail("policy.window_losses", p.window_losses, "a list of numbers")
+    for x in p.window_losses:
+        _real("policy.window_losses", x, optional=False)
+    if p.pending is not None:
+        _int("policy.pending.step", p.pending.step)
+        _real("policy.pending.lr_before", p.pending.lr_before, optional=False, finite=True)
+        _real("policy.pending.lr_after", p.pending.lr_after, optional=False, finite=True)
+        _real("policy.pending.rate_before", p.pending.rate_before)
+        _real("policy.pending.stderr_before", p.pending.stderr_before)
+    s = state.schedule
+    _int("schedule.interval (recompute_every)", s.interval, minimum=1)
+    _int("schedule.backoff", s.backoff, minimum=1)
+    for name in ("steps_since_decision", "last_fit_forwards", "fit_forwards"):
+        _int(f"schedule.{name}", getattr(s, name))
+    for f in fields(state.stats):
+        _int(f"stats.{f.name}", getattr(state.stats, f.name))
+    _int("cursor.seed", state.cursor["seed"], minimum=None)
+    _int("cursor.epoch", state.cursor["epoch"])
+    _int("cursor.index", state.cursor["index"])
+    for i, r in enumerate(state.history):
+        if r.decision not in DECISIONS:
+            _fail(f"history[{i}].decision", r.decision, f"one of {list(DECISIONS)}")
+        if r.phase not in PHASES:
+            _fail(f"history[{i}].phase", r.phase, "'explore' or 'exploit'")
+        _int(f"history[{i}].step", r.step)
+        _real(f"history[{i}].lr_before", r.lr_before, optional=False)
+        _real(f"history[{i}].lr_after", r.lr_after, optional=False)
+        if not isinstance(r.reason, str):
+            _fail(f"history[{i}].reason", r.reason, "a str")

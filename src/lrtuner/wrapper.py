@@ -5,13 +5,29 @@ torch's hook bookkeeping (so ``register_step_pre_hook``, LR schedulers and ``Gra
 accept it), ``param_groups``/``state``/``defaults`` forwarded (never copied), and the one
 learning-rate scale that is tuned: every group's ``lr`` is multiplied by the same factor, so
 the ratios the user gave the groups are kept.
+
+It also owns what any ``torch.optim.Optimizer`` promises around checkpoints, and what a
+wrapper must refuse:
+
+* ``state_dict``/``load_state_dict`` run the hooks registered with
+  ``register_state_dict_pre_hook``/``_post_hook`` and
+  ``register_load_state_dict_pre_hook``/``_post_hook``, as torch's do (post hooks of
+  ``state_dict`` and pre hooks of ``load_state_dict`` may return a replacement dict);
+* pickling and copying (``pickle``, ``copy.deepcopy``, ``torch.save`` of the object) raise
+  ``TypeError``: a tuner holds ``probe_loss`` and ``probe_data``, which refer to the live model,
+  so a copy would probe the original model. Checkpoint with ``state_dict()``;
+* anything else that changes the LR between two steps (an LR scheduler on the tuner or on the
+  wrapped optimizer, a direct write to ``param_groups[i]["lr"]``) is warned about once. The
+  policy: **the change is kept**, and the tuner tunes from the new LR (it does not fight it
+  back). Tensor LRs on an accelerator are not watched (reading them would synchronise).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -19,7 +35,8 @@ from . import distributed as dist_utils
 
 
 class OptimizerWrapper(torch.optim.Optimizer):
-    """Forwards to ``optimizer`` (validated: an Optimizer, not a wrapper, ``lr > 0``)."""
+    """Forwards to ``optimizer`` (validated: an Optimizer, not a wrapper, not LBFGS, an
+    ``lr`` in every group, ``lr > 0``)."""
 
     def __init__(self, optimizer: torch.optim.Optimizer) -> None:
         if not isinstance(optimizer, torch.optim.Optimizer):
@@ -28,6 +45,19 @@ class OptimizerWrapper(torch.optim.Optimizer):
             )
         if isinstance(optimizer, OptimizerWrapper):
             raise ValueError("Invalid optimizer: it is already an LRTuner")
+        if isinstance(optimizer, torch.optim.LBFGS):
+            raise ValueError(
+                "Invalid optimizer: LBFGS is not supported (its step needs a closure that "
+                "re-evaluates the loss many times per step, and its line search sets the step "
+                "length itself); use a first-order optimizer such as SGD or Adam"
+            )
+        for i, group in enumerate(optimizer.param_groups):
+            if "lr" not in group:
+                raise ValueError(
+                    f"Invalid optimizer: param_groups[{i}] has no 'lr' (the hyperparameters "
+                    f"of {type(optimizer).__name__} are {sorted(optimizer.defaults)}); "
+                    "LRTuner tunes the 'lr' of every param group"
+                )
         lr0 = float(optimizer.param_groups[0]["lr"])
         if not (math.isfinite(lr0) and lr0 > 0):
             raise ValueError(f"Invalid learning rate: {lr0} (param_groups[0]['lr'] must be > 0)")
@@ -45,6 +75,46 @@ class OptimizerWrapper(torch.optim.Optimizer):
         self._patch_step_function()
         self._warned_capturable_if_run_uncaptured = True
         self.optimizer = optimizer
+        self._lrs_seen: list[float | None] = self._group_lrs()
+        self._lr_change_warned = False
+
+    # ------------------------------------------------------------------ copies
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled or copied: its probe_loss and probe_data "
+            "refer to the live model, so a copy would probe the original. Save "
+            "tuner.state_dict() (torch.save works on it), build a new tuner around a new "
+            "optimizer, and call load_state_dict on it"
+        )
+
+    # ------------------------------------------------------------------ checkpoints + hooks
+    def state_dict(self) -> dict[str, Any]:  # type: ignore[override]
+        """The state to save (:meth:`_collect_state`), with torch's state_dict hooks."""
+        for pre in self._optimizer_state_dict_pre_hooks.values():
+            pre(self)
+        state_dict = self._collect_state()
+        for post in self._optimizer_state_dict_post_hooks.values():
+            replaced = post(self, state_dict)
+            if replaced is not None:
+                state_dict = replaced
+        return state_dict
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
+        """Restore (:meth:`_restore_state`), with torch's load_state_dict hooks."""
+        for pre in self._optimizer_load_state_dict_pre_hooks.values():
+            replaced = pre(self, state_dict)
+            if replaced is not None:
+                state_dict = replaced
+        self._restore_state(state_dict)
+        self._note_lrs()
+        for post in self._optimizer_load_state_dict_post_hooks.values():
+            post(self)
+
+    def _collect_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def _restore_state(self, state_dict: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state_dict)
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:  # type: ignore[override]
@@ -75,6 +145,7 @@ class OptimizerWrapper(torch.optim.Optimizer):
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         self.optimizer.add_param_group(param_group)
+        self._note_lrs()
 
     def train(self) -> None:
         """Forwarded to wrapped optimizers that have a train/eval mode (Schedule-Free)."""
@@ -108,3 +179,42 @@ class OptimizerWrapper(torch.optim.Optimizer):
                 group["lr"].fill_(value)
             else:
                 group["lr"] = value
+        self._note_lrs()
+
+    # ------------------------------------------------------------------ LR changed outside
+    def _group_lrs(self) -> list[float | None]:
+        """Each group's LR as a float; ``None`` for a tensor LR off the CPU (not read)."""
+        out: list[float | None] = []
+        for group in self.optimizer.param_groups:
+            lr = group["lr"]
+            on_device = isinstance(lr, torch.Tensor) and lr.device.type != "cpu"
+            out.append(None if on_device else float(lr))
+        return out
+
+    def _note_lrs(self) -> None:
+        """The LRs as the tuner leaves them (after a step, a decision, a load)."""
+        self._lrs_seen = self._group_lrs()
+
+    def _check_lrs(self) -> None:
+        """Warn once if something else changed an LR since :meth:`_note_lrs`; keep it."""
+        now = self._group_lrs()
+        if now == self._lrs_seen:
+            return
+        if not self._lr_change_warned and len(now) == len(self._lrs_seen):
+            changed = [
+                (i, was, lr)
+                for i, (was, lr) in enumerate(zip(self._lrs_seen, now, strict=True))
+                if was is not None and lr is not None and was != lr
+            ]
+            if changed:
+                i, was, lr = changed[0]
+                self._lr_change_warned = True
+                warnings.warn(
+                    f"LRTuner: something else changed the learning rate between two steps "
+                    f"(param_groups[{i}]['lr'] {was:.6g} -> {lr:.6g}): an LR scheduler on the "
+                    "tuner or the wrapped optimizer, or a direct write? The tuner sets the LR "
+                    "itself and a scheduler fights it; remove the scheduler. The new LR is kept "
+                    "and tuned from (warned once)",
+                    stacklevel=3,
+                )
+        self._lrs_seen = now

@@ -819,10 +819,19 @@ def _g_add_snapshot() -> Outcome:
     x, y = TRAIN[0]
     env.tuner.zero_grad()
     F.cross_entropy(env.model(x), y).backward()
+    lr_before = env.tuner.policy.state.pending.lr_before
     _, error, _ = recorded(lambda: env.tuner.step(loss=torch.tensor(float("nan"))))
     if error is not None:
         return bad("bug", f"at the NaN step: {describe(error)}")
-    return ok("rolled back")
+    last = env.tuner.history[-1]
+    restored = torch.equal(extra.detach(), torch.zeros(4)) and math.isclose(env.tuner.lr,
+                                                                            lr_before)
+    if last.decision != "rolled_back" or not restored or len(env.tuner.param_groups) != 2:
+        return bad("bug", f"{last.decision}; not every group restored")
+    _, error, _ = recorded(lambda: env.tuner.step(loss=torch.tensor(float("nan"))))
+    if error is not None:
+        return bad("bug", f"at the next NaN step: {describe(error)}")
+    return ok("every group rolled back (the new one as it was added); the next NaN is skipped")
 
 
 # ====================================================================== pickling and copies
@@ -957,7 +966,13 @@ def _k_phase() -> Outcome:
 
 @case("checkpoints", "edited recompute_every=0", "ValueError at load", "poor 6")
 def _k_recompute() -> Outcome:
-    return _tampered(lambda t: t.__setitem__("recompute_every", 0), "recompute_every")
+    # state version 2 keeps the interval (``tuner.recompute_every``) in the schedule's state
+    return _tampered(lambda t: t["schedule"].__setitem__("interval", 0), "recompute_every")
+
+
+@case("checkpoints", "an unknown top-level key in the 'lrtuner' entry", "ValueError at load")
+def _k_unknown_top() -> Outcome:
+    return _tampered(lambda t: t.__setitem__("steps_since_decision", 0), "steps_since_decision")
 
 
 @case("checkpoints", "edited cursor index=-3", "ValueError at load", "poor 6")
@@ -1064,6 +1079,17 @@ def _k_plain() -> Outcome:
     return bad("poor", describe(error) if error else "no warning")
 
 
+def _same_tree(a: Any, b: Any) -> bool:
+    """Equal nested dicts/lists with tensors compared bitwise."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_tree(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
 @case("checkpoints", "the loaded dict after load_state_dict and more training",
       "left unchanged", "bug 6")  # fmt: skip
 def _k_aliasing() -> Outcome:
@@ -1072,7 +1098,7 @@ def _k_aliasing() -> Outcome:
     fresh = make()
     fresh.tuner.load_state_dict(sd)
     train(fresh, 10, start=7)
-    if sd["lrtuner"] == before:
+    if _same_tree(sd["lrtuner"], before):
         return ok("unchanged")
     changed = sorted(
         k for k in before["policy"] if before["policy"][k] != sd["lrtuner"]["policy"][k]
