@@ -1040,7 +1040,7 @@ def _k_shapes() -> Outcome:
             self.fc1 = nn.Linear(64, 48)
             self.fc2 = nn.Linear(48, 10)
 
-    other = make(model=Wider())
+    other = make(model=Wider(), rollback=False)  # rollback off: no snapshot is ever held
     train(other, 12)
     sd = other.tuner.state_dict()
     assert sd["lrtuner"]["snapshot"] is None

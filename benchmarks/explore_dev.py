@@ -1,0 +1,163 @@
+"""Development runs for explore's rules: LRTuner at defaults from a good start and from starts
+30x too low, on the development tasks of the ``long`` profile.
+
+Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` results folder's
+``baseline-grid/grid.json``; the task's own ``seed_lr`` where that grid has not run yet):
+
+* ``search``: defaults, from the tuned peak;
+* ``off30``: ``seed_search=False``, from 1/30 of the tuned peak;
+* ``search30``: ``safety_factor=600``: the search lands 30x lower than the default would.
+
+Only development tasks are accepted (validation tasks are never used to choose a rule).
+Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
+resumes. ``--table`` prints the Markdown table of a results file instead::
+
+    python benchmarks/explore_dev.py --label 0.4.0 --tasks digits-mlp,fmnist-mlp \\
+        --out benchmarks/results/explore-dev/runs.jsonl
+    python benchmarks/explore_dev.py --table benchmarks/results/explore-dev/runs.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
+    "search": (1.0, {}),
+    "off30": (1 / 30, {"seed_search": False}),
+    "search30": (1.0, {"safety_factor": 600.0}),
+}
+
+
+def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:
+    path = grids / task.name / "baseline-grid" / "grid.json"
+    if path.exists():
+        return float(json.loads(path.read_text())["chosen_lr"]), "tuned peak"
+    return float(task.seed_lr), "task seed LR (grid not run yet)"
+
+
+def explore_summary(history: list[dict[str, Any]]) -> dict[str, Any]:
+    explore = [h for h in history if h["phase"] == "explore"]
+    return {
+        "lr_at_switch": explore[-1]["lr_after"] if explore else None,
+        "explore_increases": sum(
+            1
+            for h in explore
+            if h["decision"] == "accepted"
+            and h["lr_after"] > h["lr_before"]
+            and not h["reason"].startswith("seed search")
+        ),
+        "rollbacks": sum(1 for h in history if h["decision"] == "rolled_back"),
+    }
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
+
+    from lrtuner_bench import methods, runner
+    from lrtuner_bench.tasks import get_task
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    done = set()
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["label"], r["task"], r["scenario"], r["seed"]))
+    for name in args.tasks.split(","):
+        task = get_task(name)
+        if getattr(task, "split", "development") != "development":
+            raise ValueError(f"Invalid task: {name} is a validation task")
+        budget = runner.effective_budget(task, "long", None)
+        data = task.load(budget, None)
+        peak, reference = tuned_peak(Path(args.grids), task)
+        for scenario in args.scenarios.split(","):
+            scale, options = SCENARIOS[scenario]
+            methods.LRTUNER_OPTIONS["long"] = options
+            for seed in (int(s) for s in args.seeds.split(",")):
+                if (args.label, name, scenario, seed) in done:
+                    continue
+                start = time.time()
+                result = runner.train_one(
+                    task, f"lrtuner@peak{scale:g}", data, budget, seed, "long", peak, None, "cpu"
+                )
+                fp = result.get("forward_passes") or {}
+                record = {
+                    "label": args.label,
+                    "task": name,
+                    "scenario": scenario,
+                    "seed": seed,
+                    "peak": peak,
+                    "reference": reference,
+                    "metric": result.get("final_metric"),
+                    "higher_is_better": task.higher_is_better,
+                    "status": result.get("status"),
+                    "probe_fraction": fp["probe"] / (3 * fp["train"]) if fp.get("train") else None,
+                    "seconds": time.time() - start,
+                    **explore_summary(result.get("history") or []),
+                }
+                with out.open("a") as fh:
+                    fh.write(json.dumps(record) + "\n")
+                print(
+                    json.dumps(
+                        {k: record[k] for k in ("label", "task", "scenario", "seed", "metric")}
+                    ),
+                    flush=True,
+                )
+
+
+def table(path: str) -> str:
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    labels: list[str] = []
+    for r in rows:
+        groups[(r["task"], r["scenario"])].setdefault(r["label"], []).append(r)
+        if r["label"] not in labels:
+            labels.append(r["label"])
+    head = "| task | scenario | " + " | ".join(
+        f"{lab}: metric | {lab}: LR at switch / peak" for lab in labels
+    )
+    lines = [head + " |", "|" + "---|" * (2 + 2 * len(labels))]
+    for (task, scenario), by_label in sorted(groups.items()):
+        cells = []
+        for lab in labels:
+            runs = sorted(by_label.get(lab, []), key=lambda r: r["seed"])
+            metrics = [r["metric"] for r in runs if r["metric"] is not None]
+            if not runs:
+                cells += ["-", "-"]
+                continue
+            mean = statistics.mean(metrics) if metrics else float("nan")
+            cells.append(f"{mean:.4f} (n={len(metrics)})")
+            cells.append(" ".join(f"{(r['lr_at_switch'] or 0) / r['peak']:.2g}" for r in runs))
+        lines.append(f"| {task} | {scenario} | " + " | ".join(cells) + " |")
+    refs = sorted({(r["task"], r["reference"], r["peak"]) for r in rows})
+    lines.append("")
+    lines += [f"- {t}: peak {p:g} = {ref}" for t, ref, p in refs]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", default=None, help="print the table of a results file")
+    parser.add_argument("--label", default="current")
+    parser.add_argument("--tasks", default="digits-mlp,fmnist-mlp,shakespeare-lstm")
+    parser.add_argument("--scenarios", default="search,off30,search30")
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--grids", default="benchmarks/results/long/runs")
+    parser.add_argument("--out", default="benchmarks/results/explore-dev/runs.jsonl")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return 0
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
