@@ -37,6 +37,17 @@ def test_parsers_name_the_bad_argument():
     with pytest.raises(ValueError, match="method"):
         methods.parse_methods("baseline,nope")
     assert methods.parse_methods("all") == list(methods.METHODS)
+
+
+def test_all_leaves_out_calibrated_until_the_profile_is_calibrated(tmp_path, monkeypatch):
+    from lrtuner_bench import calibration
+
+    path = tmp_path / "calibration.json"
+    path.write_text('{"profiles": {"long": {"sgd": {"lr": 0.1}}}}')
+    monkeypatch.setenv(calibration.ENV_VAR, str(path))
+    assert "calibrated" not in methods.parse_methods("all", profile="quick")
+    assert "calibrated" in methods.parse_methods("all", profile="long")
+    assert "calibrated" in methods.parse_methods("knee,calibrated", profile="quick")
     with pytest.raises(ValueError, match="profile"):
         get_task("digits-mlp").budget("huge")
 

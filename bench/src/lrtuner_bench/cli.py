@@ -100,7 +100,7 @@ def _bench_run(args: argparse.Namespace) -> int:
         os.environ[ENV_VAR] = args.calibration  # worker processes inherit it
     bench = Benchmark(
         tasks=parse_tasks(args.task),
-        methods=parse_methods(args.method),
+        methods=parse_methods(args.method, profile=args.profile),
         seeds=parse_seeds(args.seeds),
         profile=args.profile,
         out=args.out or f"bench-results/{args.profile}",

@@ -602,10 +602,22 @@ def needs_peak(spec: str) -> bool:
     return resolve_method(spec)[0].needs_peak or seed_lr_base(spec) == "peak"
 
 
-def parse_methods(spec: str) -> list[str]:
+def _calibrated_in(profile: str | None) -> bool:
+    """Has ``profile`` a calibrated configuration (always true when no profile is named)?"""
+    if profile is None:
+        return True
+    from .calibration import load_calibration
+
+    return bool(load_calibration()["profiles"].get(profile))
+
+
+def parse_methods(spec: str, profile: str | None = None) -> list[str]:
     """``"all"`` or a comma list of method specs (``name`` or ``name@scale``).
 
-    ``ValueError`` naming ``method`` otherwise.
+    With ``profile`` given, ``"all"`` leaves out ``calibrated`` while that profile has not been
+    calibrated (``lrtuner-bench calibrate``): it has no LR to run with yet. Named explicitly,
+    it is kept (and records a failure that says how to calibrate). ``ValueError`` naming
+    ``method`` otherwise.
     """
     names = [s.strip() for s in spec.split(",") if s.strip()]
     if not names:
@@ -613,7 +625,7 @@ def parse_methods(spec: str) -> list[str]:
     out: list[str] = []
     for name in names:
         if name == "all":
-            out.extend(METHODS)
+            out.extend(m for m in METHODS if m != "calibrated" or _calibrated_in(profile))
         else:
             resolve_method(name)
             out.append(name)
