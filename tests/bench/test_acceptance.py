@@ -123,6 +123,11 @@ def test_early_lr_spread_and_probe_fraction():
     assert not acceptance.early_lr_spread(t)["pass"]
     e = acceptance.probe_fraction(t)
     assert e["max_fraction"] == pytest.approx(150 / 6000) and e["applies"] and not e["pass"]
+    # the check is on the fits: a seed search's forward passes are reported beside it
+    t.methods["lrtuner@peak1"][2]["forward_passes"]["seed_search"] = 100
+    e = acceptance.probe_fraction(t)
+    assert e["max_fraction"] == pytest.approx(60 / 6000) and e["pass"]
+    assert e["max_fraction_with_seed_search"] == pytest.approx(150 / 6000)
 
 
 def test_acceptance_verdicts_and_markdown_keep_failures():

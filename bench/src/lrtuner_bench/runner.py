@@ -418,6 +418,9 @@ def _train(
         forward_passes={
             "train": steps_run,
             "probe": probe,
+            # the one-time seed search's share of "probe" (LRTuner only; 0 without a search)
+            "seed_search": int(getattr(getattr(run.optimizer, "seed_search_result", None),
+                                       "forward_passes", 0) or 0),
             "extra": extra,
             "total": steps_run + probe + extra,
             "extra_per_step": (probe + extra) / max(1, steps_run),
