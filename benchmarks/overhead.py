@@ -70,6 +70,7 @@ class _Side:
         self.task = task
         self.model = task.build_model(data)
         self.model.train()
+        self.device = next(self.model.parameters()).device
         self.base = task.make_optimizer(self.model.parameters(), task.seed_lr)
         self.batches = forever(
             task.train_batches(data, budget.batch_size, torch.Generator().manual_seed(seed))
@@ -106,8 +107,15 @@ class _Side:
 
         setattr(obj, name, timed)
 
+    def synchronize(self) -> None:
+        """Wait for the model's device: on a GPU a step's kernels run after the host returns,
+        so its timer is read between two synchronisations (nothing to wait for on the CPU)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
     def train_step(self) -> None:
         x, y = next(self.batches)
+        self.synchronize()
         t0 = time.perf_counter()
         opt = self.tuner if self.tuner is not None else self.base
         opt.zero_grad()
@@ -117,6 +125,7 @@ class _Side:
             self.tuner.step(loss=loss)
         else:
             self.base.step()
+        self.synchronize()
         self.seconds += time.perf_counter() - t0
 
     def breakdown(self) -> dict[str, Any]:

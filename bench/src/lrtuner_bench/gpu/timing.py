@@ -8,8 +8,8 @@ measures launches, not work. Here each side's step is bracketed by
 overlaps another. The ratios are those of the script: tuned over the mean of the two plain
 sides (wall-clock ratio), plain-again over plain (the A/A control, the noise floor).
 
-The script's own lockstep (``_lockstep``) and tables (``to_markdown``) are used as they are, on
-a private copy of the module whose side class is :class:`SyncedSide`. Its breakdown of the
+The script's own lockstep (``_lockstep``), sides and tables (``to_markdown``) are used as they
+are; its sides synchronise the device around each timed step. Its breakdown of the
 tuner's parts keeps host timers: on CUDA a part's share is its host time (launches and the
 finite-gradient check's read of one flag, which waits for the step's kernels).
 """
@@ -24,8 +24,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import torch
-
 from ..tasks.base import Budget, Task
 
 #: ``benchmarks/overhead.py`` of the repository this package lives in.
@@ -35,7 +33,8 @@ WARMUP_STEPS = 20
 
 
 def load_overhead_module(path: Path = OVERHEAD_SCRIPT) -> ModuleType:
-    """A private copy of ``benchmarks/overhead.py`` whose sides synchronise the device."""
+    """``benchmarks/overhead.py``, loaded from its file (its sides synchronise a CUDA device
+    around each timed step themselves: ``_Side.synchronize``)."""
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: the GPU check runs from the repository")
     spec = importlib.util.spec_from_file_location("lrtuner_gpu_overhead", path)
@@ -43,34 +42,7 @@ def load_overhead_module(path: Path = OVERHEAD_SCRIPT) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
 
-    class SyncedSide(module._Side):  # type: ignore[name-defined,misc]
-        """A side whose step time is taken between two device synchronisations."""
-
-        def train_step(self) -> None:
-            x, y = next(self.batches)
-            device = next(self.model.parameters()).device
-            synchronize(device)
-            t0 = time.perf_counter()
-            opt = self.tuner if self.tuner is not None else self.base
-            opt.zero_grad()
-            loss = self.task.loss(self.model(x), y)
-            loss.backward()
-            if self.tuner is not None:
-                self.tuner.step(loss=loss)
-            else:
-                self.base.step()
-            synchronize(device)
-            self.seconds += time.perf_counter() - t0
-
-    module.SyncedSide = SyncedSide
-    module._Side = SyncedSide  # this copy's _lockstep builds synchronised sides
     return module
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for the device's queued work (nothing to wait for on the CPU)."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure_overhead(
