@@ -1,0 +1,64 @@
+"""benchmarks/explore_dev.py: the summary of a run's explore phase, the table, and the rule
+that validation tasks are never used."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("explore_dev", ROOT / "explore_dev.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(step, phase, decision, before, after, reason="fit"):
+    return {"step": step, "phase": phase, "decision": decision, "lr_before": before,
+            "lr_after": after, "reason": reason}  # fmt: skip
+
+
+def test_explore_summary_counts_increases_but_not_the_search():
+    history = [
+        _record(1, "explore", "accepted", 1.0, 0.05, "seed search: ..."),
+        _record(10, "explore", "accepted", 0.05, 0.1),
+        _record(20, "explore", "rejected", 0.1, 0.1),
+        _record(30, "explore", "rolled_back", 0.2, 0.1),
+        _record(40, "exploit", "accepted", 0.1, 0.05),
+    ]
+    summary = _load().explore_summary(history)
+    assert summary == {"lr_at_switch": 0.1, "explore_increases": 1, "rollbacks": 1}
+
+
+def test_table_pairs_labels_per_task_and_scenario(tmp_path):
+    rows = [
+        {
+            "label": lab,
+            "task": "t",
+            "scenario": "search",
+            "seed": seed,
+            "peak": 0.1,
+            "reference": "tuned peak",
+            "metric": metric,
+            "lr_at_switch": 0.05,
+        }
+        for lab, seed, metric in (("new", 0, 0.9), ("new", 1, 0.8), ("old", 0, 0.7))
+    ]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    text = _load().table(str(path))
+    assert "| t | search | 0.8500 (n=2) | 0.5 0.5 | 0.7000 (n=1) | 0.5 |" in text
+    assert "- t: peak 0.1 = tuned peak" in text
+
+
+def test_validation_tasks_are_refused(tmp_path):
+    pytest.importorskip("sklearn")
+    with pytest.raises(ValueError, match="validation task"):
+        _load().main(["--tasks", "diabetes-mlp", "--out", str(tmp_path / "x.jsonl")])
