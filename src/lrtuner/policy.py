@@ -365,8 +365,8 @@ class TunerPolicy:
         The minimiser of the fitted quadratic inside :meth:`bounds`
         (:func:`probe.propose_epsilon`), capped after a rollback; then :meth:`judge`. An
         accepted change becomes the pending change (rolled back or released at the next
-        decision). A fit with non-finite
-        coefficients or losses is rejected and changes no state.
+        decision). A fit with non-finite coefficients or losses is rejected and changes no
+        state.
         """
         _, k1, k2 = fit.coefficients
         if not all(math.isfinite(k) for k in fit.coefficients) or not all(

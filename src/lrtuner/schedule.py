@@ -3,7 +3,7 @@
 A *decision* closes a loss window (free); a *fit* probes (costly). The schedule owns the
 interval between decisions and the probe ledger, with their state (:class:`ScheduleState`,
 its own ``state_dict``). It never touches tensors; the phase it needs is read from the
-policy's state (anything with ``phase``, ``explore_steps`` and ``seed_searched``).
+policy's state (anything with ``phase`` and ``explore_steps``).
 
 **Spacing** (``recompute_every=None``). After each fit, the interval at which a fit at every
 decision would cost ``decision_spacing_share`` (3%) of training, a training step counted as
@@ -36,7 +36,6 @@ class PhaseInfo(Protocol):
 
     phase: str
     explore_steps: int | None
-    seed_searched: bool
 
 
 @dataclass
@@ -208,8 +207,7 @@ class DecisionSchedule:
 
 @dataclass
 class _Start:
-    """The phase at construction: explore, before any seed search."""
+    """The phase at construction: explore."""
 
     explore_steps: int | None
     phase: str = "explore"
-    seed_searched: bool = False
