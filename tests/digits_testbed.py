@@ -3,6 +3,7 @@ way tests build an :class:`~lrtuner.LRTuner` (:func:`build_tuner`, the ``make_tu
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -90,3 +91,70 @@ def build_tuner(
     if with_model and model is not None:
         options["model"] = model
     return LRTuner(base, probe_loss, probe_data, **options)
+
+
+#: the wrapped optimizers the checkpoint and probe-trace tests run on digits.
+DIGITS_OPTIMIZERS: dict[str, Callable[[Any], torch.optim.Optimizer]] = {
+    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.01),
+}
+
+
+class DigitsRun:
+    """A :class:`BNDropoutNet` on ``device``, its optimizer wrapped in an LRTuner, and four
+    epochs of training batches of digits: train a slice, checkpoint, load, compare traces.
+
+    ``data`` is the ``(x_train, y_train, x_test, y_test)`` tuple, already on ``device``. The
+    checkpoint holds the model, the tuner and the RNG states (the CUDA one on a CUDA device).
+    """
+
+    def __init__(
+        self,
+        data,
+        optimizer: str = "sgd_momentum",
+        device: str | torch.device = "cpu",
+        **tuner_kwargs,
+    ) -> None:
+        xtr, ytr, _, _ = data
+        self.device = torch.device(device)
+        torch.manual_seed(0)
+        self.model = BNDropoutNet().to(self.device)
+        self.base = DIGITS_OPTIMIZERS[optimizer](self.model.parameters())
+        kwargs = {"recompute_every": 8, "explore_steps": 60, "seed": 3, "superbatch": 12}
+        kwargs.update(tuner_kwargs)
+        self.tuner = build_tuner(
+            data, self.model, self.base, probe_data=make_batches(xtr, ytr, 64, seed=1), **kwargs
+        )
+        self.batches = [b for ep in range(4) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
+
+    def train(self, start: int, stop: int) -> None:
+        for x, y in self.batches[start:stop]:
+            self.tuner.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.tuner.step(loss=loss)
+
+    def _on_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def checkpoint(self) -> dict:
+        state = {
+            "model": self.model.state_dict(),
+            "tuner": self.tuner.state_dict(),
+            "rng": torch.get_rng_state(),
+        }
+        if self._on_cuda():
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return copy.deepcopy(state)
+
+    def load(self, ckpt: dict) -> None:
+        self.model.load_state_dict(ckpt["model"])
+        self.tuner.load_state_dict(ckpt["tuner"])
+        torch.set_rng_state(ckpt["rng"])
+        if self._on_cuda():
+            torch.cuda.set_rng_state(ckpt["cuda_rng"], self.device)
+
+
+def lr_trace(tuner) -> list[tuple]:
+    """The tuner's decisions as ``(step, decision, lr_before, lr_after)`` tuples."""
+    return [(r.step, r.decision, r.lr_before, r.lr_after) for r in tuner.history]

@@ -8,55 +8,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from digits_testbed import DIGITS_OPTIMIZERS as OPTIMIZERS
 from digits_testbed import BNDropoutNet, build_tuner, make_batches
+from digits_testbed import DigitsRun as Run
+from digits_testbed import lr_trace as _lr_trace
 
 from lrtuner.policy import Decision
-
-OPTIMIZERS = {
-    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),
-    "adamw": lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.01),
-}
-
-
-class Run:
-    """A model, its optimizer wrapped in an LRTuner, and the training batches of digits."""
-
-    def __init__(self, digits, optimizer: str, **tuner_kwargs) -> None:
-        xtr, ytr, _, _ = digits
-        torch.manual_seed(0)
-        self.model = BNDropoutNet()
-        self.base = OPTIMIZERS[optimizer](self.model.parameters())
-        kwargs = {"recompute_every": 8, "explore_steps": 60, "seed": 3, "superbatch": 12}
-        kwargs.update(tuner_kwargs)
-        self.tuner = build_tuner(
-            digits, self.model, self.base, probe_data=make_batches(xtr, ytr, 64, seed=1), **kwargs
-        )
-        self.batches = [b for ep in range(4) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
-
-    def train(self, start: int, stop: int) -> None:
-        for x, y in self.batches[start:stop]:
-            self.tuner.zero_grad()
-            loss = F.cross_entropy(self.model(x), y)
-            loss.backward()
-            self.tuner.step(loss=loss)
-
-    def checkpoint(self) -> dict:
-        return copy.deepcopy(
-            {
-                "model": self.model.state_dict(),
-                "tuner": self.tuner.state_dict(),
-                "rng": torch.get_rng_state(),
-            }
-        )
-
-    def load(self, ckpt: dict) -> None:
-        self.model.load_state_dict(ckpt["model"])
-        self.tuner.load_state_dict(ckpt["tuner"])
-        torch.set_rng_state(ckpt["rng"])
-
-
-def _lr_trace(tuner):
-    return [(r.step, r.decision, r.lr_before, r.lr_after) for r in tuner.history]
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))

@@ -14,13 +14,16 @@ Data: scikit-learn's digits (offline), moved to the device.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import BNDropoutNet, make_batches
+from digits_testbed import DIGITS_OPTIMIZERS as OPTIMIZERS
+from digits_testbed import BNDropoutNet, DigitsRun, make_batches
+from digits_testbed import lr_trace as _trace
 
 from lrtuner import LRTuner
 from lrtuner.gradcheck import any_nonfinite
@@ -30,10 +33,8 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 DEV = torch.device("cuda")
-OPTIMIZERS = {
-    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),
-    "adamw": lambda p: torch.optim.AdamW(p, lr=3e-4, weight_decay=0.01),
-}
+#: the shared digits harness, on the CUDA device.
+Run = functools.partial(DigitsRun, device=DEV)
 
 
 @pytest.fixture(scope="module")
@@ -51,53 +52,6 @@ def _deterministic():
 
 def _buffers(model: torch.nn.Module) -> list[torch.Tensor]:
     return [b.detach().clone() for b in model.buffers()]
-
-
-class Run:
-    """A CUDA model with BatchNorm and dropout, its optimizer wrapped in an LRTuner."""
-
-    def __init__(self, data, optimizer: str = "sgd_momentum", **tuner_kwargs) -> None:
-        xtr, ytr, _, _ = data
-        torch.manual_seed(0)
-        self.model = BNDropoutNet().to(DEV)
-        self.base = OPTIMIZERS[optimizer](self.model.parameters())
-        kwargs = {"recompute_every": 8, "explore_steps": 60, "seed": 3, "superbatch": 12}
-        kwargs.update(tuner_kwargs)
-        self.tuner = LRTuner(
-            self.base,
-            lambda b: F.cross_entropy(self.model(b[0]), b[1]),
-            make_batches(xtr, ytr, 64, seed=1),
-            model=self.model,
-            **kwargs,
-        )
-        self.batches = [b for ep in range(4) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
-
-    def train(self, start: int, stop: int) -> None:
-        for x, y in self.batches[start:stop]:
-            self.tuner.zero_grad()
-            loss = F.cross_entropy(self.model(x), y)
-            loss.backward()
-            self.tuner.step(loss=loss)
-
-    def checkpoint(self) -> dict:
-        return copy.deepcopy(
-            {
-                "model": self.model.state_dict(),
-                "tuner": self.tuner.state_dict(),
-                "rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state(DEV),
-            }
-        )
-
-    def load(self, ckpt: dict) -> None:
-        self.model.load_state_dict(ckpt["model"])
-        self.tuner.load_state_dict(ckpt["tuner"])
-        torch.set_rng_state(ckpt["rng"])
-        torch.cuda.set_rng_state(ckpt["cuda_rng"], DEV)
-
-
-def _trace(tuner: LRTuner) -> list[tuple]:
-    return [(r.step, r.decision, r.lr_before, r.lr_after) for r in tuner.history]
 
 
 def _params_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
