@@ -126,3 +126,24 @@ def test_mean_curve_aligns_points_when_range_tests_differ():
     assert report.method_color("dog", ["dog", "knee"]) != report.method_color(
         "knee", ["dog", "knee"]
     )
+
+
+def test_load_results_keeps_grids_apart_from_methods(tmp_path):
+    """A calibration-grid point that copies a baseline-grid run (its method is "baseline")
+    must not join the tuned baseline's seeds."""
+    import json
+
+    def store(folder, name, run):
+        path = tmp_path / "runs" / "toy" / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(run))
+
+    for seed, final in enumerate((0.90, 0.92)):
+        store("baseline", f"seed{seed}.json", make_run("baseline", seed, final, [(100, final)]))
+        store("baseline-grid", f"lr0.1_seed{seed}.json", make_run("baseline", seed, final, []))
+    store("calibration-grid", "lr0.1_seed0.json", make_run("baseline", 0, 0.90, []))
+    store("calibration-grid", "lr1_seed0.json", make_run("calibration-grid", 0, 0.10, []))
+    task = report.load_results(tmp_path)["toy"]
+    assert sorted(task.methods) == ["baseline"]
+    assert [r["final_metric"] for r in task.methods["baseline"]] == [0.90, 0.92]
+    assert len(task.grid) == 2 and len(task.calibration_grid) == 2

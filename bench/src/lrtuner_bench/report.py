@@ -57,12 +57,14 @@ class TaskResults:
     metric: str
     higher_is_better: bool
     grid: list[dict[str, Any]] = field(default_factory=list)
+    calibration_grid: list[dict[str, Any]] = field(default_factory=list)
     methods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     history_paths: dict[int, Path] = field(default_factory=dict)
 
 
 def load_results(out_dir: str | Path) -> dict[str, TaskResults]:
-    """Read ``OUT/runs/<task>/<method>/seed*.json`` (and the baseline grid)."""
+    """Read ``OUT/runs/<task>/<method>/seed*.json`` (and the baseline and calibration grids,
+    which are kept apart from the methods)."""
     root = Path(out_dir) / "runs"
     if not root.is_dir():
         raise ValueError(
@@ -80,6 +82,11 @@ def load_results(out_dir: str | Path) -> dict[str, TaskResults]:
         )
         if path.parent.name == "baseline-grid":
             task.grid.append(run)
+            continue
+        if path.parent.name == "calibration-grid":
+            # inputs of `lrtuner-bench calibrate`, not a method; a grid point the tuned
+            # baseline's grid already ran is a copy of that run, named "baseline"
+            task.calibration_grid.append(run)
             continue
         task.methods.setdefault(run["method"], []).append(run)
         if run["method"] == "lrtuner" and run.get("history_file"):
