@@ -11,7 +11,8 @@ accepted exploit decreases, rollbacks, and decisions skipped because the probe l
 spent. The last column gives the tuned baseline's own final LR over its peak (its schedule's
 anneal), for comparison with ``final``.
 
-    python benchmarks/decision_table.py benchmarks/results/long > benchmarks/results/long/decisions.md
+    python benchmarks/decision_table.py benchmarks/results/long \
+        > benchmarks/results/long/decisions.md
 
 Rows are summarised per task: the median over runs and, in brackets, the range.
 """
