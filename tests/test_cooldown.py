@@ -85,3 +85,14 @@ def test_checkpoint_in_cooldown_resumes_bit_for_bit(digits):
     assert resumed.tuner.lr == reference.tuner.lr
     for a, b in zip(resumed.model.parameters(), reference.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_a_cooldown_state_without_its_lr_is_refused(digits):
+    run = DigitsRun(digits, total_steps=40, cooldown_share=0.5, explore_steps=10)
+    run.train(0, 25)
+    state = run.tuner.state_dict()
+    assert state["lrtuner"]["policy"]["phase"] == "cooldown"
+    state["lrtuner"]["policy"]["cooldown_lr"] = None
+    fresh = DigitsRun(digits, total_steps=40, cooldown_share=0.5, explore_steps=10)
+    with pytest.raises(ValueError, match="cooldown_lr"):
+        fresh.tuner.load_state_dict(state)

@@ -260,6 +260,9 @@ def check_values(state: RestoredTunerState) -> None:
     _real("policy.growth", p.growth, optional=False, finite=True)
     if not isinstance(p.seed_searched, bool):
         _fail("policy.seed_searched", p.seed_searched, "True or False")
+    _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
+    if p.phase == "cooldown" and not (p.cooldown_lr is not None and p.cooldown_lr > 0):
+        _fail("policy.cooldown_lr", p.cooldown_lr, "a positive LR in the cooldown phase")
     if not isinstance(p.window_losses, list):
         _fail("policy.window_losses", p.window_losses, "a list of numbers")
     for x in p.window_losses:
