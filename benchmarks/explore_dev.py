@@ -7,6 +7,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``search``: defaults, from the tuned peak;
 * ``off30``: ``seed_search=False``, from 1/30 of the tuned peak;
 * ``search30``: ``safety_factor=600``: the search lands 30x lower than the default would.
+* ``cooldown``: defaults from the tuned peak, with a cooldown over the last 20% (rule 9);
+* ``cooldown100``: the same from 1/100 of the tuned peak.
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -32,6 +34,8 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
     "search": (1.0, {}),
     "off30": (1 / 30, {"seed_search": False}),
     "search30": (1.0, {"safety_factor": 600.0}),
+    "cooldown": (1.0, {"cooldown_share": 0.2}),
+    "cooldown100": (0.01, {"cooldown_share": 0.2}),
 }
 
 

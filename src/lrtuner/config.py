@@ -121,6 +121,10 @@ class TunerConfig:
     # ------------------------------------------------------------------ tuning: schedule
     #: Share of ``total_steps`` given to explore when ``explore_steps`` is not set (paper: 20-30%).
     explore_share: float = 0.25
+    #: Share of ``total_steps`` at the end of the run in which the LR anneals linearly to
+    #: zero from its tuned value, with no further decision (rule 9). ``0`` turns it off;
+    #: without ``total_steps`` there is no cooldown.
+    cooldown_share: float = 0.2
     #: Cost of one training step in forward passes (forward + backward ~ 3 forwards).
     forwards_per_step: float = 3.0
     #: Automatic spacing: decisions so far apart that a fit at each costs this share of training.
@@ -223,6 +227,18 @@ class TunerConfig:
             if getattr(self, name) <= 1:
                 raise ValueError(f"Invalid {name}: {getattr(self, name)} (need > 1)")
         _check_fraction("min_multiplier", self.min_multiplier)
+        share = self.cooldown_share
+        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 <= share < 1:
+            raise ValueError(f"Invalid cooldown_share: {share!r} (need 0 <= cooldown_share < 1)")
+
+    @property
+    def cooldown_start(self) -> int | None:
+        """The step the cooldown starts at: ``total_steps - floor(cooldown_share *
+        total_steps)``, never before the end of explore; ``None`` without a cooldown."""
+        if self.total_steps is None or self.cooldown_share == 0:
+            return None
+        start = self.total_steps - math.floor(self.cooldown_share * self.total_steps)
+        return max(start, self.explore_steps or 0)
 
     def with_options(self, **options: Any) -> TunerConfig:
         """A copy with ``options`` (field names) replaced; ``TypeError`` for an unknown name."""

@@ -88,6 +88,14 @@ class PendingChange:
     stderr_before: float | None
 
 
+def linear_cooldown(lr: float, start: int, total: int, step: int) -> float:
+    """``lr * (total - step) / (total - start)`` for ``start <= step < total``: linear from
+    ``lr`` at ``start`` to ``lr / (total - start)`` at the last step, zero just after it. A step
+    past ``total`` keeps the last value (the run was longer than announced)."""
+    span = max(total - start, 1)
+    return lr * max(total - step, 1) / span
+
+
 @dataclass
 class PolicyState:
     """Everything the policy must carry across a checkpoint."""
@@ -106,6 +114,7 @@ class PolicyState:
     decrease_streak: int = 0
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
+    cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
     window_losses: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,6 +243,25 @@ class TunerPolicy:
             self._end_explore()
             return True
         return False
+
+    # --- cooldown (rule 9) -------------------------------------------------------------
+    def cooldown_due(self, step: int) -> bool:
+        """The cooldown starts at ``config.cooldown_start`` (once)."""
+        start = self.config.cooldown_start
+        return start is not None and self.state.phase != "cooldown" and step >= start
+
+    def start_cooldown(self, lr: float) -> None:
+        """Enter the cooldown from ``lr``; a pending change is kept (nothing is judged again)."""
+        s = self.state
+        s.phase, s.cooldown_lr, s.pending = "cooldown", lr, None
+        s.rollback_cap, s.rollback_direction = None, 0
+
+    def cooldown_lr_at(self, step: int) -> float:
+        """The LR of optimizer step ``step`` in the cooldown (:func:`linear_cooldown`)."""
+        assert self.state.cooldown_lr is not None and self.config.cooldown_start is not None
+        total = self.config.total_steps
+        assert total is not None
+        return linear_cooldown(self.state.cooldown_lr, self.config.cooldown_start, total, step)
 
     # --- saturation --------------------------------------------------------------------
     def _noise_saturated(self, rate: DropRate | None) -> bool:

@@ -205,7 +205,12 @@ class LRTuner(TunerCheckpoint):
             return loss
 
         self.schedule.count_step()
-        if self.policy.seed_search_due(self.stats.optimizer_steps):
+        if self.policy.cooldown_due(self.stats.optimizer_steps):
+            self._start_cooldown()
+        if self.phase == "cooldown":
+            self._set_lr(self.policy.cooldown_lr_at(self.stats.optimizer_steps))
+            self._plain_step()
+        elif self.policy.seed_search_due(self.stats.optimizer_steps):
             self._seed_search_step()
         elif not self.schedule.decision_due():
             self._plain_step()
@@ -213,6 +218,17 @@ class LRTuner(TunerCheckpoint):
             self.schedule.start_decision()
             self._decision_step()
         return loss
+
+    def _start_cooldown(self) -> None:
+        """Rule 9: from here to ``total_steps`` the LR anneals linearly to zero; no more fits.
+        A change still pending is kept (its snapshot is released)."""
+        self._snapshot = None
+        self.policy.start_cooldown(self.lr)
+        start, total = self.config.cooldown_start, self.config.total_steps
+        self._record(
+            decision="skipped",
+            reason=f"cooldown: the LR anneals linearly to 0 over steps {start}..{total}",
+        )
 
     def _local_grads_finite(self) -> bool:
         return self._grad_check.local_finite(self.optimizer)

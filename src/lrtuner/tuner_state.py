@@ -50,7 +50,7 @@ TUNER_KEYS = {
 }
 #: Keys an ``"lrtuner"`` entry may have besides :data:`TUNER_KEYS`.
 OPTIONAL_KEYS = ("num_param_groups", "snapshot", "seed_search")
-PHASES = ("explore", "exploit")
+PHASES = ("explore", "exploit", "cooldown")
 #: Version 1 kept these schedule fields in the policy state.
 _V1_SCHEDULE_IN_POLICY = ("backoff", "last_fit_forwards", "fit_forwards")
 
@@ -248,7 +248,7 @@ def check_values(state: RestoredTunerState) -> None:
     """The type and range of every decoded value (``ValueError`` naming the first bad one)."""
     p = state.policy
     if p.phase not in PHASES:
-        _fail("policy.phase", p.phase, "'explore' or 'exploit'")
+        _fail("policy.phase", p.phase, "'explore', 'exploit' or 'cooldown'")
     if p.explore_steps is not None:
         _int("policy.explore_steps", p.explore_steps)
     for name in ("relative_threshold", "absolute_threshold", "rate_at_lr_start", "last_rate",
@@ -260,6 +260,9 @@ def check_values(state: RestoredTunerState) -> None:
     _real("policy.growth", p.growth, optional=False, finite=True)
     if not isinstance(p.seed_searched, bool):
         _fail("policy.seed_searched", p.seed_searched, "True or False")
+    _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
+    if p.phase == "cooldown" and not (p.cooldown_lr is not None and p.cooldown_lr > 0):
+        _fail("policy.cooldown_lr", p.cooldown_lr, "a positive LR in the cooldown phase")
     if not isinstance(p.window_losses, list):
         _fail("policy.window_losses", p.window_losses, "a list of numbers")
     for x in p.window_losses:
@@ -284,7 +287,7 @@ def check_values(state: RestoredTunerState) -> None:
         if r.decision not in DECISIONS:
             _fail(f"history[{i}].decision", r.decision, f"one of {list(DECISIONS)}")
         if r.phase not in PHASES:
-            _fail(f"history[{i}].phase", r.phase, "'explore' or 'exploit'")
+            _fail(f"history[{i}].phase", r.phase, "'explore', 'exploit' or 'cooldown'")
         _int(f"history[{i}].step", r.step)
         _real(f"history[{i}].lr_before", r.lr_before, optional=False)
         _real(f"history[{i}].lr_after", r.lr_after, optional=False)

@@ -136,3 +136,16 @@ def test_scaled_seed_lr_reaches_the_optimizer(digits):
     assert result["status"] == "ok", result.get("error")
     assert result["config"]["method"]["seed_lr"] == pytest.approx(task.seed_lr * 0.1)
     assert result["final_lr"] == pytest.approx(task.seed_lr * 0.1)
+
+
+def test_profile_record_keeps_the_tasks_of_earlier_runs(tmp_path):
+    """A run of some tasks writes the profile file without dropping the tasks (and methods)
+    an earlier run into the same folder recorded."""
+    import json
+
+    first = runner.Benchmark(["digits-mlp"], ["knee"], [0], "quick", tmp_path)
+    (tmp_path / "profile-quick.json").write_text(json.dumps(first.merged_profile_record()))
+    second = runner.Benchmark(["wine-mlp"], ["dog"], [0], "quick", tmp_path)
+    record = second.merged_profile_record()
+    assert set(record["tasks"]) == {"digits-mlp", "wine-mlp"}
+    assert {"knee", "dog", "baseline"} <= set(record["methods"])

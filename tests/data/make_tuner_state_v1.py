@@ -28,7 +28,9 @@ from lrtuner import LRTuner
 STOPS, TOTAL = (40, 90), 240
 
 
-def build(digits):
+def build(digits, **options):
+    """The 0.3.0 run; ``options`` are passed to today's tuner (``cooldown_share=0``: the rules
+    of 0.3.0 and 0.4.0, which had no cooldown)."""
     xtr, ytr, _, _ = digits
     torch.manual_seed(0)
     model = BNDropoutNet()
@@ -40,6 +42,7 @@ def build(digits):
         model=model,
         total_steps=TOTAL,
         seed=5,
+        **options,
     )
     batches = [b for ep in range(6) for b in make_batches(xtr, ytr, 32, seed=10 + ep)]
     return model, base, tuner, batches

@@ -172,7 +172,11 @@ def _sklearn_bunch(name: str):
         raise DataUnavailableError(
             f"scikit-learn is needed for the {name} data set: `pip install scikit-learn`"
         ) from exc
-    loaders = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes}
+    loaders = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "diabetes": datasets.load_diabetes,
+        "wine": datasets.load_wine,
+    }
     if name not in loaders:
         raise ValueError(f"Invalid data set: {name!r} (choose from {', '.join(loaders)})")
     return loaders[name]()
@@ -187,7 +191,16 @@ def _standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, n
 
 def load_breast_cancer_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArraySplit:
     """scikit-learn's breast cancer (569 x 30, 2 classes), standardised, stratified split."""
-    bunch = _sklearn_bunch("breast_cancer")
+    return _stratified_tabular("breast_cancer", test_fraction, split_seed)
+
+
+def load_wine_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArraySplit:
+    """scikit-learn's wine (178 x 13, 3 cultivars), standardised, stratified split."""
+    return _stratified_tabular("wine", test_fraction, split_seed)
+
+
+def _stratified_tabular(name: str, test_fraction: float, split_seed: int) -> ArraySplit:
+    bunch = _sklearn_bunch(name)
     y = bunch.target.astype(np.int64)
     rng = np.random.RandomState(split_seed)
     test_mask = np.zeros(len(y), dtype=bool)

@@ -419,8 +419,10 @@ def _train(
             "train": steps_run,
             "probe": probe,
             # the one-time seed search's share of "probe" (LRTuner only; 0 without a search)
-            "seed_search": int(getattr(getattr(run.optimizer, "seed_search_result", None),
-                                       "forward_passes", 0) or 0),
+            "seed_search": int(
+                getattr(getattr(run.optimizer, "seed_search_result", None), "forward_passes", 0)
+                or 0
+            ),
             "extra": extra,
             "total": steps_run + probe + extra,
             "extra_per_step": (probe + extra) / max(1, steps_run),
@@ -700,6 +702,17 @@ class Benchmark:
             "host": {"machine": platform.machine(), "cpus": os.cpu_count()},
         }
 
+    def merged_profile_record(self) -> dict[str, Any]:
+        """:meth:`profile_record`, keeping the tasks and methods an earlier run of the same
+        profile recorded in the folder (a run of some tasks must not drop the others')."""
+        record = self.profile_record()
+        path = self.out / f"profile-{self.profile}.json"
+        if path.exists():
+            earlier = json.loads(path.read_text())
+            for key in ("tasks", "methods"):
+                record[key] = {**earlier.get(key, {}), **record[key]}
+        return record
+
     # -- running
     def _reusable(self, stored: dict[str, Any] | None, config: dict[str, Any]) -> bool:
         if stored is None or stored.get("config") != config:
@@ -747,7 +760,7 @@ class Benchmark:
         """Run everything; returns the output folder."""
         torch.set_num_threads(self.threads)
         self.out.mkdir(parents=True, exist_ok=True)
-        write_json(self.out / f"profile-{self.profile}.json", self.profile_record())
+        write_json(self.out / f"profile-{self.profile}.json", self.merged_profile_record())
         if self.jobs > 1 and len(self.tasks) > 1:
             self._run_parallel()
             return self.out

@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
+from .digits_cnn import DigitsCNN
 from .digits_mlp import DigitsMLP
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
+from .fmnist_resmlp import FashionMnistResMLP
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_lstm import ShakespeareLSTM
-from .tabular import BreastCancerMLP, DiabetesMLP
+from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
+from .tweets_transformer import TweetsTransformer
 
 TASKS: dict[str, Callable[[], Task]] = {
     cls.name: cls
@@ -35,6 +38,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DiabetesMLP,
         BreastCancerMLP,
         TweetsGRU,
+        WineMLP,
+        DigitsCNN,
+        FashionMnistResMLP,
+        TweetsTransformer,
     )
 }
 

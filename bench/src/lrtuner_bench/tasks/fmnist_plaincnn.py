@@ -21,8 +21,10 @@ class FashionMnistPlainCNN(SGDClassificationTask):
     lr_grid = (3.16e-3, 0.01, 0.0316, 0.1)
     weight_decay = 5e-4
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.5.0; validation for 0.4.0, whose result here was looked at "
+        "before rule 9 was chosen. "
         "SGD on a network with no normalisation layer: the sharpness and LR range differ "
         "from the BatchNorm CNN the SGD rules were set on"
     )

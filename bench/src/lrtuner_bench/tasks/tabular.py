@@ -1,5 +1,6 @@
-"""Two scikit-learn tabular tasks: ``diabetes-mlp`` (regression, MSE, SGD-momentum) and
-``breast-cancer-mlp`` (binary classification, AdamW)."""
+"""Three scikit-learn tabular tasks: ``diabetes-mlp`` (regression, MSE, SGD-momentum),
+``breast-cancer-mlp`` (binary classification, AdamW) and ``wine-mlp`` (3 classes, SGD with
+Nesterov momentum)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import load_breast_cancer_split, load_diabetes_split
+from ..data import load_breast_cancer_split, load_diabetes_split, load_wine_split
 from .base import (
     Batch,
     Budget,
@@ -67,8 +68,10 @@ class DiabetesMLP(Task):
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 1e-3
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.5.0; validation for 0.4.0, whose result here was looked at "
+        "before rule 9 was chosen. "
         "the only regression (MSE) task: a loss scale and noise level no rule was set on; "
         "SGD, 5000 steps"
     )
@@ -125,8 +128,10 @@ class BreastCancerMLP(SGDClassificationTask):
     lr_grid = (1e-4, 3.16e-4, 1e-3, 3.16e-3)
     weight_decay = 0.01
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.5.0; validation for 0.4.0, whose result here was looked at "
+        "before rule 9 was chosen. "
         "tiny tabular data with AdamW, where overfitting, not optimisation speed, limits the "
         "metric; 5000 steps"
     )
@@ -152,3 +157,52 @@ class BreastCancerMLP(SGDClassificationTask):
 
     def evaluate(self, model: nn.Module, data: TabularData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 2)
+
+
+class WineMLP(SGDClassificationTask):
+    """MLP 13-32-32-3 on the standardised wine features; SGD with Nesterov momentum 0.9,
+    weight decay 1e-3, linear decay baseline. The metric is the test cross-entropy (53 test
+    cases: accuracy would tie most methods)."""
+
+    name = "wine-mlp"
+    description = "sklearn wine (125 train / 53 test), MLP 13-32-32-3, SGD-Nesterov"
+    metric = "test_loss"
+    higher_is_better = False
+    seed_lr = 0.01
+    lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
+    weight_decay = 1e-3
+    baseline_schedule_name = "linear"
+    split = "validation"
+    split_reason = (
+        "declared with 0.5.0: tabular classification with SGD-Nesterov and a linear-decay "
+        "baseline, 2000 steps; no rule was set or looked at on it"
+    )
+    long_ms_per_step = 0.6
+    budgets: ClassVar[dict[str, Budget]] = {
+        "quick": Budget(steps=200, batch_size=16, num_evals=2),
+        "standard": Budget(steps=600, batch_size=16, num_evals=6),
+        "long": Budget(steps=2000, batch_size=16, num_evals=20, grid_seeds=None),
+        "full": Budget(steps=2000, batch_size=16, num_evals=20, grid_seeds=None),
+    }
+
+    def load(self, budget: Budget, data_dir: str | None = None) -> TabularData:
+        split = load_wine_split()
+        return TabularData(
+            torch.from_numpy(split.x_train),
+            torch.from_numpy(split.y_train),
+            torch.from_numpy(split.x_test),
+            torch.from_numpy(split.y_test),
+        )
+
+    def build_model(self, data: TabularData) -> nn.Module:
+        return _mlp(data.x_train.shape[1], 3, hidden=32)
+
+    def make_optimizer(
+        self, params: Iterable[torch.nn.Parameter], lr: float
+    ) -> torch.optim.Optimizer:
+        return torch.optim.SGD(
+            params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay
+        )
+
+    def evaluate(self, model: nn.Module, data: TabularData) -> dict[str, float]:
+        return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 3)

@@ -82,8 +82,10 @@ class TweetsGRU(Task):
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.0
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.5.0; validation for 0.4.0, whose result here was looked at "
+        "before rule 9 was chosen. "
         "a recurrent text classifier with a sparse embedding, trained from scratch with Adam: "
         "no rule was set on a GRU or on text classification from scratch"
     )
