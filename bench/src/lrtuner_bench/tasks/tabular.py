@@ -34,6 +34,17 @@ class TabularData:
     y_std: float = 1.0
 
 
+def tabular_tensors(split: Any, y_std: float = 1.0) -> TabularData:
+    """The numpy arrays of a train/test split as tensors."""
+    return TabularData(
+        torch.from_numpy(split.x_train),
+        torch.from_numpy(split.y_train),
+        torch.from_numpy(split.x_test),
+        torch.from_numpy(split.y_test),
+        y_std,
+    )
+
+
 def _mlp(n_in: int, n_out: int, hidden: int = 64) -> nn.Module:
     return nn.Sequential(
         nn.Linear(n_in, hidden),
@@ -80,13 +91,7 @@ class DiabetesMLP(Task):
 
     def load(self, budget: Budget, data_dir: str | None = None) -> TabularData:
         split = load_diabetes_split()
-        return TabularData(
-            torch.from_numpy(split.x_train),
-            torch.from_numpy(split.y_train),
-            torch.from_numpy(split.x_test),
-            torch.from_numpy(split.y_test),
-            split.y_std,
-        )
+        return tabular_tensors(split, split.y_std)
 
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 1)
@@ -140,12 +145,7 @@ class BreastCancerMLP(SGDClassificationTask):
 
     def load(self, budget: Budget, data_dir: str | None = None) -> TabularData:
         split = load_breast_cancer_split()
-        return TabularData(
-            torch.from_numpy(split.x_train),
-            torch.from_numpy(split.y_train),
-            torch.from_numpy(split.x_test),
-            torch.from_numpy(split.y_test),
-        )
+        return tabular_tensors(split)
 
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 2)
@@ -187,12 +187,7 @@ class WineMLP(SGDClassificationTask):
 
     def load(self, budget: Budget, data_dir: str | None = None) -> TabularData:
         split = load_wine_split()
-        return TabularData(
-            torch.from_numpy(split.x_train),
-            torch.from_numpy(split.y_train),
-            torch.from_numpy(split.x_test),
-            torch.from_numpy(split.y_test),
-        )
+        return tabular_tensors(split)
 
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 3, hidden=32)
