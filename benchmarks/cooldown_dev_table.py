@@ -16,21 +16,14 @@ import statistics
 import sys
 from pathlib import Path
 
+from validation_table import seed_finals  # the same folder's reader of seed*.json
+
 
 def _mean_std(values: list[float]) -> str:
     if not values:
         return "-"
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.fmean(values):.4f} ± {std:.4f}"
-
-
-def _folder_finals(folder: Path) -> dict[int, float]:
-    out = {}
-    for path in sorted(folder.glob("seed*.json")):
-        run = json.loads(path.read_text())
-        if run.get("status") == "ok" and run.get("final_metric") is not None:
-            out[int(run["seed"])] = float(run["final_metric"])
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,15 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for task in tasks:
         mine = {int(r["seed"]): r for r in rows if r["task"] == task and r["metric"] is not None}
-        old = _folder_finals(runs_root / task / "lrtuner@peak1")
+        old = seed_finals(runs_root / task / "lrtuner@peak1")
         seeds = sorted(set(mine) & set(old))
         if not seeds:
             continue
         hib = bool(mine[seeds[0]]["higher_is_better"])
         sign = 1 if hib else -1
         deltas = [sign * (mine[s]["metric"] - old[s]) for s in seeds]
-        base = list(_folder_finals(runs_root / task / "baseline").values())
-        knee = list(_folder_finals(runs_root / task / "knee").values())
+        base = list(seed_finals(runs_root / task / "baseline").values())
+        knee = list(seed_finals(runs_root / task / "knee").values())
         metric = "higher better" if hib else "lower better"
         lines.append(
             f"| {task} | {metric} | {','.join(map(str, seeds))} | "

@@ -21,15 +21,20 @@ NOT_METHODS = ("baseline-grid", "calibration-grid")
 
 def _load(folder: Path) -> tuple[list[float], int, bool | None]:
     """Final metrics of the ok runs, the number of failed runs, and higher_is_better."""
-    finals, failed, hib = [], 0, None
+    runs = [json.loads(path.read_text()) for path in sorted(folder.glob("seed*.json"))]
+    finals = list(seed_finals(folder).values())
+    hib = next((r["higher_is_better"] for r in runs if "higher_is_better" in r), None)
+    return finals, len(runs) - len(finals), hib
+
+
+def seed_finals(folder: Path) -> dict[int, float]:
+    """``{seed: final metric}`` of the ok runs of one method folder."""
+    out = {}
     for path in sorted(folder.glob("seed*.json")):
         run = json.loads(path.read_text())
-        hib = run.get("higher_is_better", hib)
         if run.get("status") == "ok" and run.get("final_metric") is not None:
-            finals.append(float(run["final_metric"]))
-        else:
-            failed += 1
-    return finals, failed, hib
+            out[int(run["seed"])] = float(run["final_metric"])
+    return out
 
 
 def _cell(finals: list[float], failed: int) -> str:

