@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The tables of benchmarks/results/long (see its COMMAND.md), from the repository root:
+#   benchmarks/long_reports.sh
+# 1. the 0.4.0 tables (*-0.4.0.md): the ten tasks of 0.4.0, reported by the 0.4.0 code (its
+#    split: commit 8078f42, checked out in a temporary worktree); 2. the full report with the
+#    current code; 3. the "Runs stored" table of COMMAND.md.
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+TMP=$(mktemp -d)
+trap 'git worktree remove --force "$TMP/v040" 2>/dev/null || true; rm -rf "$TMP"' EXIT
+git worktree add -q --detach "$TMP/v040" 8078f42
+L=benchmarks/results/long
+OLD="digits-mlp fmnist-cnn shakespeare-gpt tweets-minilm fmnist-mlp shakespeare-lstm fmnist-plaincnn diabetes-mlp breast-cancer-mlp tweets-gru"
+rm -rf $TMP/snap040; mkdir -p $TMP/snap040/runs
+for t in $OLD; do cp -r $L/runs/$t $TMP/snap040/runs/; done
+.venv/bin/python - "$TMP/snap040" <<'PY'
+import sys
+from pathlib import Path
+from lrtuner_bench import runner
+from lrtuner_bench.tasks import TASKS
+M = ["knee","calibrated","prodigy","dadapt","schedulefree","dog","lr-range-test","prodigy-sf","mechanic",
+     "lrtuner@peak0.001","lrtuner@peak0.01","lrtuner@peak0.1","lrtuner@peak1","lrtuner@peak10"]
+out = Path("benchmarks/results/long")
+b = runner.Benchmark(list(TASKS), M, [0, 1, 2], "long", out, progress=False)
+runner.write_json(out / "profile-long.json", b.profile_record())
+old = ["digits-mlp","fmnist-cnn","shakespeare-gpt","tweets-minilm","fmnist-mlp","shakespeare-lstm",
+       "fmnist-plaincnn","diabetes-mlp","breast-cancer-mlp","tweets-gru"]
+b = runner.Benchmark(old, M, [0, 1, 2], "long", Path(sys.argv[1]), progress=False)
+rec = b.profile_record()
+for name in old:  # the split of 0.4.0
+    rec["tasks"][name]["split"] = "validation" if name in old[6:] else "development"
+runner.write_json(Path(sys.argv[1]) / "profile-long.json", rec)
+PY
+export PYTHONPATH=$TMP/v040/src:$TMP/v040/bench/src
+.venv/bin/python -m lrtuner_bench report $TMP/snap040 > /dev/null
+.venv/bin/python $TMP/v040/benchmarks/seed_lr_table.py $TMP/snap040 > $TMP/snap040/seed_lr.md
+.venv/bin/python $TMP/v040/benchmarks/summary_table.py $TMP/snap040 > $TMP/snap040/summary.md
+unset PYTHONPATH
+.venv/bin/python benchmarks/decision_table.py $TMP/snap040 > $TMP/snap040/decisions.md
+for f in report summary seed_lr decisions; do
+  sed -e "s|$TMP/snap040|benchmarks/results/long (the ten tasks of 0.4.0, with the 0.4.0 code: git show 8078f42)|" "$TMP/snap040/$f.md" > $L/$f-0.4.0.md
+done
+# the full report, current code
+.venv/bin/lrtuner-bench report $L > /dev/null
+.venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md
+.venv/bin/python benchmarks/summary_table.py $L > $L/summary.md
+.venv/bin/python benchmarks/decision_table.py $L > $L/decisions.md
+.venv/bin/python benchmarks/long_status.py $L
+echo reports written
