@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
+from .digits_autoencoder import DigitsAutoencoder
 from .digits_cnn import DigitsCNN
+from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
+from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_lstm import ShakespeareLSTM
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
+from .tweets_bow import TweetsBoW
 from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
 from .tweets_transformer import TweetsTransformer
@@ -42,6 +46,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsCNN,
         FashionMnistResMLP,
         TweetsTransformer,
+        DigitsLogReg,
+        DigitsAutoencoder,
+        TweetsBoW,
+        ShakespeareCharCNN,
     )
 }
 

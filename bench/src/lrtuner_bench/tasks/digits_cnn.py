@@ -23,8 +23,10 @@ class DigitsCNN(SGDClassificationTask):
     lr_grid = (0.01, 0.0316, 0.1, 0.316)
     weight_decay = 5e-4
     baseline_schedule_name = "step"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.6.0; validation for 0.5.0, whose result here was looked at "
+        "before rule 8's level test was chosen. "
         "declared with 0.5.0: a convolutional net with dropout on tiny images, SGD, 3000 "
         "steps; no rule was set or looked at on it"
     )

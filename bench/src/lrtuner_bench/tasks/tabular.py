@@ -172,8 +172,10 @@ class WineMLP(SGDClassificationTask):
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 1e-3
     baseline_schedule_name = "linear"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.6.0; validation for 0.5.0, whose result here was looked at "
+        "before rule 8's level test was chosen. "
         "declared with 0.5.0: tabular classification with SGD-Nesterov and a linear-decay "
         "baseline, 2000 steps; no rule was set or looked at on it"
     )

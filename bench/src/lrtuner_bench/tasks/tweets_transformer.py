@@ -46,8 +46,10 @@ class TweetsTransformer(TweetsGRU):
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 1e-2)
     weight_decay = 0.01
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.6.0; validation for 0.5.0, whose result here was looked at "
+        "before rule 8's level test was chosen. "
         "declared with 0.5.0: attention with padding masks and AdamW on text classification "
         "from scratch, 2000 steps; no rule was set or looked at on it"
     )
