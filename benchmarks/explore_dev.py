@@ -8,7 +8,9 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``off30``: ``seed_search=False``, from 1/30 of the tuned peak;
 * ``search30``: ``safety_factor=600``: the search lands 30x lower than the default would.
 * ``cooldown``: defaults from the tuned peak, with a cooldown over the last 20% (rule 9);
-* ``cooldown100``: the same from 1/100 of the tuned peak.
+* ``cooldown100``: the same from 1/100 of the tuned peak;
+* ``peakX`` / ``nolevel-peakX``: defaults from X times the tuned peak, with and without
+  rule 8's level test (``rollback_on_level``).
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -37,6 +39,11 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
     "cooldown": (1.0, {"cooldown_share": 0.2}),
     "cooldown100": (0.01, {"cooldown_share": 0.2}),
 }
+#: rule 8's level test: defaults (``peakX``) against the drop-rate test alone
+#: (``nolevel-peakX``), from each seed LR of the acceptance check (x0.001 ... x10 of the peak).
+for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
+    SCENARIOS[f"peak{_scale:g}"] = (_scale, {})
+    SCENARIOS[f"nolevel-peak{_scale:g}"] = (_scale, {"rollback_on_level": False})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:
@@ -58,6 +65,12 @@ def explore_summary(history: list[dict[str, Any]]) -> dict[str, Any]:
             and not h["reason"].startswith("seed search")
         ),
         "rollbacks": sum(1 for h in history if h["decision"] == "rolled_back"),
+        "level_rollbacks": sum(
+            1
+            for h in history
+            if h["decision"] == "rolled_back" and h["reason"].startswith("loss level rose")
+        ),
+        "final_lr": history[-1]["lr_after"] if history else None,
     }
 
 

@@ -94,3 +94,31 @@ def test_a_cooldown_state_without_its_lr_is_refused(digits):
     fresh = DigitsRun(digits, total_steps=40, cooldown_share=0.5, explore_steps=10)
     with pytest.raises(ValueError, match="cooldown_lr"):
         fresh.tuner.load_state_dict(state)
+
+
+def test_an_lr_set_from_outside_in_the_cooldown_is_annealed_from(digits):
+    xtr, ytr, _, _ = digits
+    steps, start, cut = 240, 192, 210  # the default share 0.2: the cooldown starts at 192
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    tuner = build_tuner(digits, model, base, total_steps=steps, seed_search=False)
+    batches = make_batches(xtr, ytr, 32, seed=4)
+    lrs = []
+    for step in range(steps):
+        if step == cut:
+            tuner.param_groups[0]["lr"] = tuner.lr * 0.5  # e.g. a user's manual cut
+        x, y = batches[step % len(batches)]
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        if step == cut:
+            with pytest.warns(UserWarning, match="in the cooldown the anneal goes on from it"):
+                tuner.step(loss=loss)
+        else:
+            tuner.step(loss=loss)
+        lrs.append(tuner.lr)
+    lr0 = lrs[start - 1]
+    for step in range(start, steps):
+        planned = lr0 * (steps - step) / (steps - start)
+        assert lrs[step] == pytest.approx(planned * (0.5 if step >= cut else 1.0), rel=1e-9)

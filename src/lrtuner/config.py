@@ -147,8 +147,13 @@ class TunerConfig:
     # ------------------------------------------------------------------ tuning: policy
     #: Automatic saturation: saturated when the drop rate ``rho < saturation_z * s_rho``.
     saturation_z: float = 1.0
-    #: Rollback: the loss rose beyond ``rollback_z`` standard errors.
+    #: Rollback: the loss rose beyond ``rollback_z`` standard errors (drop rate and level).
     rollback_z: float = 2.0
+    #: Rollback also when the loss level of the window after a change lies above the window
+    #: before it (a rank test, rule 8); ``False``: the drop-rate test alone (0.5.0).
+    rollback_on_level: bool = True
+    #: The level test needs at least this many finite losses in each of the two windows.
+    rank_test_min_losses: int = 8
     #: Explore accepts a decrease when the loss rises: ``rho < -rising_loss_z * s_rho``.
     rising_loss_z: float = 2.0
     #: Open-ended explore ends after this many decrease proposals in a row on a saturated loss.
@@ -198,6 +203,7 @@ class TunerConfig:
         _check_positive("epsilon_threshold", self.epsilon_threshold)
         _check_positive("saturation_threshold", self.saturation_threshold)
         _check_bool("rollback", self.rollback)
+        _check_bool("rollback_on_level", self.rollback_on_level)
         _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)
@@ -220,7 +226,8 @@ class TunerConfig:
         for name in ("min_recompute_every", "explore_chances",
                      "exploit_chances", "open_explore_recompute_cap",
                      "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",
-                     "adaptive_explore_patience", "search_minibatches"):
+                     "adaptive_explore_patience", "search_minibatches",
+                     "rank_test_min_losses"):
             _check_int(name, getattr(self, name), allow_none=False)
         for name in ("max_explore_growth", "grid_ratio", "max_multiplier"):
             _check_positive(name, getattr(self, name), allow_none=False)

@@ -26,10 +26,22 @@ not positive, so the threshold is never negative). With ``saturation_threshold=N
 threshold is derived from the run: saturated when the loss no longer measurably drops over a
 window, :math:`\\rho < z\\, s_\\rho` (``saturation_z``, 1).
 
-**Rollback.** A change is judged on the first full window after it: it is rolled back when the
-loss rose over that window and fell more slowly than before the change, beyond noise:
-:math:`\\rho_{after} < \\min(0, \\rho_{before}) - z\\sqrt{s_{after}^2 + s_{before}^2}`
-(``rollback_z``, 2), or at once when the training loss is not finite. The paper says "a reduction
+**Rollback.** A change is judged on the first full window after it. It is rolled back
+
+* when the loss rose over that window and fell more slowly than before the change, beyond
+  noise: :math:`\\rho_{after} < \\min(0, \\rho_{before}) - z\\sqrt{s_{after}^2 + s_{before}^2}`
+  (``rollback_z``, 2);
+* or when the loss *level* of that window is above the level of the window before the change,
+  beyond noise: the rank-sum (Mann-Whitney) statistic of the two windows' losses,
+  :math:`z_U = (U - n_b n_a / 2) / \\sigma_U > z` (:func:`rank_shift_z`; ``rollback_z``, 2;
+  ``rollback_on_level``). The drop-rate test alone misses a divergence: a loss that jumps by
+  orders of magnitude inside the window and then settles inflates that window's own
+  :math:`s_{after}` until the slope is "within noise". A rank test is not moved by the size
+  of the jump, only by how many losses lie above the earlier ones;
+* or at once when the training loss is not finite.
+
+In a converging run the window after a change lies below the one before it, so the level
+test fires only when the change undid progress. The paper says "a reduction
 in loss drop per iteration"; taken literally that fires after nearly every change, because the
 drop rate of a converging run falls on its own, so the rule asks for a loss that went up.
 """
@@ -46,6 +58,10 @@ from .seed_search import SeedSearchResult, seed_lr_from_search
 
 if TYPE_CHECKING:
     from .prober import FitResult, LineResult
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,42 @@ class PendingChange:
     lr_after: float
     rate_before: float | None
     stderr_before: float | None
+    #: finite training losses of the window closed at the change (the level test's reference)
+    losses_before: list[float] | None = None
+
+
+def rank_shift_z(before: list[float], after: list[float]) -> float:
+    """How far the losses ``after`` lie above ``before``, in standard deviations.
+
+    The Mann-Whitney statistic :math:`U = \\#\\{(i, j): a_j > b_i\\} + \\tfrac12
+    \\#\\{a_j = b_i\\}`, computed from mid-ranks of the pooled sample, standardised under the
+    hypothesis that both windows come from one distribution:
+    :math:`z = (U - n_a n_b / 2) / \\sqrt{\\tfrac{n_a n_b}{12}\\,(n + 1 - \\tfrac{\\sum_t
+    (t^3 - t)}{n (n - 1)})}` with :math:`n = n_a + n_b` and :math:`t` the sizes of the groups
+    of tied values. ``0.0`` when either list is empty or every value is the same.
+    """
+    n_b, n_a = len(before), len(after)
+    n = n_a + n_b
+    if n_a == 0 or n_b == 0:
+        return 0.0
+    pooled = sorted([(y, 0) for y in before] + [(y, 1) for y in after])
+    rank_sum_after = 0.0
+    tie_term = 0.0
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and pooled[j + 1][0] == pooled[i][0]:
+            j += 1
+        mid_rank = (i + j) / 2.0 + 1.0
+        rank_sum_after += mid_rank * sum(1 for k in range(i, j + 1) if pooled[k][1] == 1)
+        t = j - i + 1
+        tie_term += t**3 - t
+        i = j + 1
+    u = rank_sum_after - n_a * (n_a + 1) / 2.0
+    variance = n_a * n_b / 12.0 * ((n + 1) - tie_term / (n * (n - 1)))
+    if variance <= 0:
+        return 0.0
+    return (u - n_a * n_b / 2.0) / math.sqrt(variance)
 
 
 def linear_cooldown(lr: float, start: int, total: int, step: int) -> float:
@@ -108,6 +160,8 @@ class PolicyState:
     last_rate: float | None = None
     last_stderr: float | None = None
     last_window_mean: float | None = None
+    #: finite training losses of the last closed window (the rollback level test's input)
+    closed_window: list[float] = field(default_factory=list)
     pending: PendingChange | None = None
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
@@ -206,6 +260,7 @@ class TunerPolicy:
     def close_window(self) -> DropRate | None:
         """End the current loss window; return its drop rate (``None`` if too short)."""
         finite = [x for x in self.state.window_losses if math.isfinite(x)]
+        self.state.closed_window = finite
         if finite:
             self.state.last_window_mean = sum(finite) / len(finite)
         rate = window_drop_rate(self.state.window_losses)
@@ -255,6 +310,12 @@ class TunerPolicy:
         s = self.state
         s.phase, s.cooldown_lr, s.pending = "cooldown", lr, None
         s.rollback_cap, s.rollback_direction = None, 0
+
+    def rescale_cooldown(self, factor: float) -> None:
+        """Something else scaled the LR in the cooldown by ``factor``: anneal on from there."""
+        assert self.state.cooldown_lr is not None
+        if math.isfinite(factor) and factor > 0:
+            self.state.cooldown_lr *= factor
 
     def cooldown_lr_at(self, step: int) -> float:
         """The LR of optimizer step ``step`` in the cooldown (:func:`linear_cooldown`)."""
@@ -420,7 +481,9 @@ class TunerPolicy:
 
     def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
         s = self.state
-        s.pending = PendingChange(step, lr_before, lr_after, s.last_rate, s.last_stderr)
+        s.pending = PendingChange(
+            step, lr_before, lr_after, s.last_rate, s.last_stderr, list(s.closed_window)
+        )
         s.rate_at_lr_start = None  # (an absolute threshold, once set, stays for all of exploit)
 
     # --- rollback -----------------------------------------------------------------------
@@ -434,15 +497,26 @@ class TunerPolicy:
             return True, "training loss became non-finite after the change"
         if rate is None:
             return False, "window after the change too short to judge"
+        c = self.config
         before = p.rate_before if p.rate_before is not None else 0.0
         se = math.sqrt(rate.stderr**2 + (p.stderr_before or 0.0) ** 2)
-        bound = min(0.0, before) - self.config.rollback_z * se
+        bound = min(0.0, before) - c.rollback_z * se
         if rate.rate < bound:
             return True, (
                 f"loss rose after the change: drop rate {rate.rate:.3g} < {bound:.3g} "
                 f"(before: {before:.3g})"
             )
-        return False, f"change kept: drop rate {rate.rate:.3g} >= {bound:.3g}"
+        level = ""
+        after, reference = s.closed_window, p.losses_before or []
+        if c.rollback_on_level and min(len(after), len(reference)) >= c.rank_test_min_losses:
+            z = rank_shift_z(reference, after)
+            if z > c.rollback_z:
+                return True, (
+                    f"loss level rose after the change: rank statistic {z:.3g} > "
+                    f"{c.rollback_z:g} (window mean {_mean(reference):.4g} -> {_mean(after):.4g})"
+                )
+            level = f", loss level z {z:.3g} <= {c.rollback_z:g}"
+        return False, f"change kept: drop rate {rate.rate:.3g} >= {bound:.3g}{level}"
 
     def on_rolled_back(self) -> PendingChange:
         s = self.state

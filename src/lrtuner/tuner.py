@@ -177,7 +177,9 @@ class LRTuner(TunerCheckpoint):
         ``tuner.step(loss=loss, grad_scaler=scaler)`` in place of ``scaler.step(tuner)``; a step
         the scaler skips is neither applied nor probed (see :mod:`lrtuner.amp`).
         """
-        self._check_lrs()
+        changed = self._check_lrs()
+        if changed is not None and self.phase == "cooldown":
+            self.policy.rescale_cooldown(changed)
         try:
             return self._step(closure, loss, grad_scaler)
         finally:

@@ -267,12 +267,21 @@ def check_values(state: RestoredTunerState) -> None:
         _fail("policy.window_losses", p.window_losses, "a list of numbers")
     for x in p.window_losses:
         _real("policy.window_losses", x, optional=False)
+    if not isinstance(p.closed_window, list):
+        _fail("policy.closed_window", p.closed_window, "a list of numbers")
+    for x in p.closed_window:
+        _real("policy.closed_window", x, optional=False, finite=True)
     if p.pending is not None:
         _int("policy.pending.step", p.pending.step)
         _real("policy.pending.lr_before", p.pending.lr_before, optional=False, finite=True)
         _real("policy.pending.lr_after", p.pending.lr_after, optional=False, finite=True)
         _real("policy.pending.rate_before", p.pending.rate_before)
         _real("policy.pending.stderr_before", p.pending.stderr_before)
+        before = p.pending.losses_before
+        if before is not None and not isinstance(before, list):
+            _fail("policy.pending.losses_before", before, "a list of numbers or None")
+        for x in before or []:
+            _real("policy.pending.losses_before", x, optional=False, finite=True)
     s = state.schedule
     _int("schedule.interval (recompute_every)", s.interval, minimum=1)
     _int("schedule.backoff", s.backoff, minimum=1)

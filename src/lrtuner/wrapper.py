@@ -19,7 +19,8 @@ wrapper must refuse:
 * anything else that changes the LR between two steps (an LR scheduler on the tuner or on the
   wrapped optimizer, a direct write to ``param_groups[i]["lr"]``) is warned about once. The
   policy: **the change is kept**, and the tuner tunes from the new LR (it does not fight it
-  back). Tensor LRs on an accelerator are not watched (reading them would synchronise).
+  back); in the cooldown (rule 9) the linear anneal goes on from it, scaled by the same
+  factor. Tensor LRs on an accelerator are not watched (reading them would synchronise).
 """
 
 from __future__ import annotations
@@ -195,11 +196,17 @@ class OptimizerWrapper(torch.optim.Optimizer):
         """The LRs as the tuner leaves them (after a step, a decision, a load)."""
         self._lrs_seen = self._group_lrs()
 
-    def _check_lrs(self) -> None:
-        """Warn once if something else changed an LR since :meth:`_note_lrs`; keep it."""
+    def _check_lrs(self) -> float | None:
+        """Warn once if something else changed an LR since :meth:`_note_lrs`; keep it.
+
+        Returns ``new / old`` of the first group's LR when something else changed it (the
+        cooldown anneals on from the new value), else ``None``."""
         now = self._group_lrs()
         if now == self._lrs_seen:
-            return
+            return None
+        ratio = None
+        if len(now) == len(self._lrs_seen) and now and self._lrs_seen[0] and now[0] is not None:
+            ratio = now[0] / self._lrs_seen[0] if now[0] != self._lrs_seen[0] else None
         if not self._lr_change_warned and len(now) == len(self._lrs_seen):
             changed = [
                 (i, was, lr)
@@ -214,7 +221,8 @@ class OptimizerWrapper(torch.optim.Optimizer):
                     f"(param_groups[{i}]['lr'] {was:.6g} -> {lr:.6g}): an LR scheduler on the "
                     "tuner or the wrapped optimizer, or a direct write? The tuner sets the LR "
                     "itself and a scheduler fights it; remove the scheduler. The new LR is kept "
-                    "and tuned from (warned once)",
+                    "and tuned from; in the cooldown the anneal goes on from it (warned once)",
                     stacklevel=3,
                 )
         self._lrs_seen = now
+        return ratio
