@@ -32,9 +32,16 @@ def test_explore_summary_counts_increases_but_not_the_search():
         _record(20, "explore", "rejected", 0.1, 0.1),
         _record(30, "explore", "rolled_back", 0.2, 0.1),
         _record(40, "exploit", "accepted", 0.1, 0.05),
+        _record(50, "exploit", "rolled_back", 0.05, 0.1, "loss level rose after the change"),
     ]
     summary = _load().explore_summary(history)
-    assert summary == {"lr_at_switch": 0.1, "explore_increases": 1, "rollbacks": 1}
+    assert summary == {
+        "lr_at_switch": 0.1,
+        "explore_increases": 1,
+        "rollbacks": 2,
+        "level_rollbacks": 1,
+        "final_lr": 0.1,
+    }
 
 
 def test_table_pairs_labels_per_task_and_scenario(tmp_path):
