@@ -130,6 +130,12 @@ def rank_methods(scores: Mapping[str, tuple[int, float]], higher_is_better: bool
     return ranks
 
 
+def _position(group: dict[str, Any]) -> str:
+    """``"2"``, or ``"1 (tied with a, b)"`` when other methods have the same mean rank."""
+    tied = group.get("lrtuner_tied_with") or []
+    return f"{group['lrtuner_position']}" + (f" (tied with {', '.join(tied)})" if tied else "")
+
+
 def mean_ranks(tasks: Sequence[Any]) -> dict[str, Any]:
     """Check (b) over a list of tasks (the validation tasks)."""
     out: dict[str, Any] = {}
@@ -147,11 +153,16 @@ def mean_ranks(tasks: Sequence[Any]) -> dict[str, Any]:
             if all(m in r for r in per_task.values())
         }
         order = sorted(means, key=lambda m: means[m])
-        position = order.index(LRTUNER) + 1 if LRTUNER in order else None
+        # competition ranking: 1 + the methods strictly ahead; equal mean ranks tie
+        position, tied = None, []
+        if LRTUNER in means:
+            position = 1 + sum(1 for m in means if means[m] < means[LRTUNER])
+            tied = sorted(m for m in means if m != LRTUNER and means[m] == means[LRTUNER])
         out[group] = {
             "per_task": per_task,
             "mean_rank": {m: round(means[m], 3) for m in order},
             "lrtuner_position": position,
+            "lrtuner_tied_with": tied,
         }
     nt, al = out["not_tuned_per_task"]["lrtuner_position"], out["all"]["lrtuner_position"]
     out["pass"] = nt == 1 and al is not None and al <= 2
@@ -310,8 +321,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"Over the validation tasks ({', '.join(v['validation_tasks'])}):",
         "",
         f"- (a) every worst seed-LR mean within the baseline's 2 std: {_ok(v['a'])}",
-        f"- (b) LRTuner's position by mean rank: {b['not_tuned_per_task']['lrtuner_position']} "
-        f"among methods not tuned per task, {b['all']['lrtuner_position']} among all "
+        f"- (b) LRTuner's position by mean rank: {_position(b['not_tuned_per_task'])} "
+        f"among methods not tuned per task, {_position(b['all'])} among all "
         f"(needs 1 and <= 2): {_ok(b['pass'])}",
         f"- (c) target within 0.8x the baseline's steps on {v['c']['tasks_within']} of "
         f"{v['c']['tasks']} tasks (needs half): {_ok(v['c']['pass'])}",
