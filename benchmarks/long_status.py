@@ -46,10 +46,8 @@ lines = [
     "",
     f"{sum(status.values())} runs ({', '.join(f'{k}: {v}' for k, v in sorted(status.items()))}); "
     f"LRTuner runs by library version: {dict(sorted(versions.items()))}. "
-    "A `-` is a run not made: the CPU time ran out before the peers of tweets-minilm (a "
-    "development task); its three `calibrated` runs are stored failures from before the "
-    "calibration step (no calibrated LR), not rerun for the same reason. Every table shows "
-    "them as missing or failed, never as results.",
+    "A `-` is a run not made. Every table shows missing or failed runs as such, never as "
+    "results.",
     "",
     "| task | " + " | ".join(methods) + " |",
     "|---|" + "---|" * len(methods),
