@@ -116,3 +116,27 @@ def test_the_wine_divergence_of_0_5_0_is_rolled_back_on_real_data(monkeypatch):
         finals[level] = result["final_metric"]
     assert finals[False] > 1.0  # diverged: test cross-entropy at chance (ln 3 = 1.10)
     assert finals[True] < 0.2  # the tuned baseline: 0.044
+
+
+def test_a_checkpoint_of_0_5_0_without_the_level_state_loads(digits):
+    """0.5.0 checkpoints have no ``closed_window`` and no ``pending.losses_before``: they load,
+    and the first judgement after the load falls back to the drop-rate test."""
+    from digits_testbed import DigitsRun
+
+    run = DigitsRun(digits)
+    run.train(0, 30)
+    state = run.tuner.state_dict()
+    policy_state = state["lrtuner"]["policy"]
+    assert policy_state["closed_window"]  # 0.6.0 stores the last window's losses
+    del policy_state["closed_window"]
+    if policy_state["pending"] is not None:
+        del policy_state["pending"]["losses_before"]
+    fresh = DigitsRun(digits)
+    fresh.tuner.load_state_dict(state)
+    assert fresh.tuner.policy.state.closed_window == []
+    fresh.train(30, 60)  # resumes and keeps deciding
+    stats = fresh.tuner.stats
+    assert stats.optimizer_steps + stats.skipped_steps == 60 and stats.decisions > 4
+    policy_state["closed_window"] = [1.0, float("nan")]
+    with pytest.raises(ValueError, match="closed_window"):
+        DigitsRun(digits).tuner.load_state_dict(state)
