@@ -20,9 +20,9 @@ for t in $OLD; do cp -r $L/runs/$t $TMP/snap040/runs/; done
 import sys
 from pathlib import Path
 from lrtuner_bench import runner
+from lrtuner_bench.methods import LONG_RECIPE
 from lrtuner_bench.tasks import TASKS
-M = ["knee","calibrated","prodigy","dadapt","schedulefree","dog","lr-range-test","prodigy-sf","mechanic",
-     "lrtuner@peak0.001","lrtuner@peak0.01","lrtuner@peak0.1","lrtuner@peak1","lrtuner@peak10"]
+M = list(LONG_RECIPE)
 out = Path("benchmarks/results/long")
 b = runner.Benchmark(list(TASKS), M, [0, 1, 2], "long", out, progress=False)
 runner.write_json(out / "profile-long.json", b.profile_record())
@@ -52,9 +52,9 @@ export PYTHONPATH=$TMP/v050/src:$TMP/v050/bench/src
 import sys
 from pathlib import Path
 from lrtuner_bench import runner
+from lrtuner_bench.methods import LONG_RECIPE
 from lrtuner_bench.tasks import TASKS  # the 0.5.0 registry: its fourteen tasks and its split
-M = ["knee","calibrated","prodigy","dadapt","schedulefree","dog","lr-range-test","prodigy-sf","mechanic",
-     "lrtuner@peak0.001","lrtuner@peak0.01","lrtuner@peak0.1","lrtuner@peak1","lrtuner@peak10"]
+M = list(LONG_RECIPE)
 b = runner.Benchmark(list(TASKS), M, [0, 1, 2], "long", Path(sys.argv[1]), progress=False)
 runner.write_json(Path(sys.argv[1]) / "profile-long.json", b.profile_record())
 PY

@@ -9,6 +9,8 @@ import json
 import pathlib
 import sys
 
+from lrtuner_bench.methods import LONG_RECIPE
+
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/long")
 command = (root / "COMMAND.md").read_text()
 body = command.split("## Runs stored")[0].rstrip("\n") + "\n"
@@ -23,24 +25,7 @@ for f in root.glob("runs/*/*/*.json"):
     status[r.get("status")] += 1
     if f.parent.name.startswith("lrtuner"):
         versions[r["config"]["method"].get("library_version")] += 1
-methods = [
-    "baseline-grid",
-    "baseline",
-    "knee",
-    "calibrated",
-    "prodigy",
-    "dadapt",
-    "schedulefree",
-    "dog",
-    "lr-range-test",
-    "prodigy-sf",
-    "mechanic",
-    "lrtuner@peak0.001",
-    "lrtuner@peak0.01",
-    "lrtuner@peak0.1",
-    "lrtuner@peak1",
-    "lrtuner@peak10",
-]
+methods = ["baseline-grid", "baseline", *LONG_RECIPE]
 lines = [
     "## Runs stored",
     "",

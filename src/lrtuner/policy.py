@@ -49,6 +49,7 @@ drop rate of a converging run falls on its own, so the rule asks for a loss that
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,10 +59,6 @@ from .seed_search import SeedSearchResult, seed_lr_from_search
 
 if TYPE_CHECKING:
     from .prober import FitResult, LineResult
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else float("nan")
 
 
 @dataclass(frozen=True)
@@ -511,9 +508,10 @@ class TunerPolicy:
         if c.rollback_on_level and min(len(after), len(reference)) >= c.rank_test_min_losses:
             z = rank_shift_z(reference, after)
             if z > c.rollback_z:
+                mean_before, mean_after = statistics.fmean(reference), statistics.fmean(after)
                 return True, (
                     f"loss level rose after the change: rank statistic {z:.3g} > "
-                    f"{c.rollback_z:g} (window mean {_mean(reference):.4g} -> {_mean(after):.4g})"
+                    f"{c.rollback_z:g} (window mean {mean_before:.4g} -> {mean_after:.4g})"
                 )
             level = f", loss level z {z:.3g} <= {c.rollback_z:g}"
         return False, f"change kept: drop rate {rate.rate:.3g} >= {bound:.3g}{level}"

