@@ -10,7 +10,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``cooldown``: defaults from the tuned peak, with a cooldown over the last 20% (rule 9);
 * ``cooldown100``: the same from 1/100 of the tuned peak;
 * ``peakX`` / ``nolevel-peakX``: defaults from X times the tuned peak, with and without
-  rule 8's level test (``rollback_on_level``).
+  rule 8's level test (``rollback_on_level``);
+* ``div5`` / ``div10``: defaults from the tuned peak with rule 7's divisor 5 or 10 for 20.
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -44,6 +45,10 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
 for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"peak{_scale:g}"] = (_scale, {})
     SCENARIOS[f"nolevel-peak{_scale:g}"] = (_scale, {"rollback_on_level": False})
+#: rule 7's divisor: defaults from the tuned peak with the one-step optimum divided by D
+#: (``divD``) instead of 20 (``peak1`` is the 20 arm).
+for _divisor in (5, 10):
+    SCENARIOS[f"div{_divisor}"] = (1.0, {"safety_factor": float(_divisor)})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

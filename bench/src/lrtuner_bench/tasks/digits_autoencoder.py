@@ -28,8 +28,10 @@ class DigitsAutoencoder(Task):
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.0
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
+    split = "development"
     split_reason = (
+        "development since 0.7.0; validation for 0.6.0, whose result here was looked at "
+        "before rule 7's divisor was re-measured. "
         "declared with 0.6.0, before any of its runs: unsupervised reconstruction (an MSE "
         "loss on pixels, a bottleneck, tanh units, no normalisation) with Adam, 3000 steps; "
         "no rule was set or looked at on it"

@@ -11,6 +11,8 @@ from .base import Budget, SGDClassificationTask, classification_metrics, predict
 from .digits_mlp import DigitsData, DigitsMLP
 
 _DECLARED = (
+    "development since 0.7.0; validation for 0.6.0, whose result here was looked at "
+    "before rule 7's divisor was re-measured. "
     "declared with 0.6.0, before any of its runs: a convex model (softmax regression) with "
     "SGD-momentum and a linear-decay baseline, 5000 steps; no rule was set or looked at on it"
 )
@@ -26,7 +28,7 @@ class DigitsLogReg(SGDClassificationTask):
     lr_grid = (0.01, 0.0316, 0.1, 0.316, 1.0)
     weight_decay = 1e-4
     baseline_schedule_name = "linear"
-    split = "validation"
+    split = "development"
     split_reason = _DECLARED
     long_ms_per_step = 0.5
     budgets: ClassVar[dict[str, Budget]] = {
