@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if out.exists():
-        done = {(json.loads(x)["task"], json.loads(x)["seed"]) for x in out.read_text().splitlines()}
+        rows = [json.loads(x) for x in out.read_text().splitlines()]
+        done = {(r["task"], r["seed"]) for r in rows}
     for name in args.tasks.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             if (name, seed) in done:

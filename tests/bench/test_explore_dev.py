@@ -68,4 +68,4 @@ def test_table_pairs_labels_per_task_and_scenario(tmp_path):
 def test_validation_tasks_are_refused(tmp_path):
     pytest.importorskip("sklearn")
     with pytest.raises(ValueError, match="validation task"):
-        _load().main(["--tasks", "digits-logreg", "--out", str(tmp_path / "x.jsonl")])
+        _load().main(["--tasks", "digits-vae", "--out", str(tmp_path / "x.jsonl")])

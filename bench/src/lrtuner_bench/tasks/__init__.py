@@ -16,17 +16,21 @@ from .digits_autoencoder import DigitsAutoencoder
 from .digits_cnn import DigitsCNN
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
+from .digits_vae import DigitsVAETask
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
+from .fmnist_vit import FashionMnistViT
 from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_lstm import ShakespeareLSTM
+from .shakespeare_nplm import ShakespeareNPLM
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
 from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
+from .tweets_textcnn import TweetsTextCNN
 from .tweets_transformer import TweetsTransformer
 
 TASKS: dict[str, Callable[[], Task]] = {
@@ -50,6 +54,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsAutoencoder,
         TweetsBoW,
         ShakespeareCharCNN,
+        TweetsTextCNN,
+        FashionMnistViT,
+        ShakespeareNPLM,
+        DigitsVAETask,
     )
 }
 
