@@ -11,7 +11,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``cooldown100``: the same from 1/100 of the tuned peak;
 * ``peakX`` / ``nolevel-peakX``: defaults from X times the tuned peak, with and without
   rule 8's level test (``rollback_on_level``);
-* ``div5`` / ``div10``: defaults from the tuned peak with rule 7's divisor 5 or 10 for 20.
+* ``div5`` / ``div10``: defaults from the tuned peak with rule 7's divisor 5 or 10 for 20;
+* ``h2`` / ``h2-peak0.01``: ``horizon_factor=2`` from the tuned peak or 1/100 of it.
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -49,6 +50,10 @@ for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
 #: (``divD``) instead of 20 (``peak1`` is the 20 arm).
 for _divisor in (5, 10):
     SCENARIOS[f"div{_divisor}"] = (1.0, {"safety_factor": float(_divisor)})
+#: rule 1's short-horizon correction: defaults from the tuned peak (``h2``) or 1/100 of it
+#: (``h2-peak0.01``) with the fits' one-step optimum doubled (``horizon_factor=2``).
+SCENARIOS["h2"] = (1.0, {"horizon_factor": 2.0})
+SCENARIOS["h2-peak0.01"] = (0.01, {"horizon_factor": 2.0})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

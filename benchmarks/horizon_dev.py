@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -119,7 +121,9 @@ def table(path: str) -> str:
     head = "| task | seed | tuned peak / searched LR | " + " | ".join(
         f"k={k}: plain, annealed" for k in HORIZONS
     )
-    lines = [head + " |", "|" + "---|" * (3 + len(HORIZONS))]
+    head += f" | k={max(HORIZONS)} annealed / k=1 plain"
+    lines = [head + " |", "|" + "---|" * (4 + len(HORIZONS))]
+    ratios = []
     for task, seed in keys:
         mine = [r for r in rows if r["task"] == task and r["seed"] == seed]
         ratio = mine[0]["peak"] / mine[0]["eta_search"]
@@ -132,7 +136,19 @@ def table(path: str) -> str:
             best_plain = min(at, key=lambda r: r["plain"])["multiple"]
             best_annealed = min(at, key=lambda r: r["annealed"])["multiple"]
             cells.append(f"{best_plain:g}, {best_annealed:g}")
+            if k == 1:
+                one_step = best_plain
+            if k == max(HORIZONS):
+                ratios.append(best_annealed / one_step)
+                cells.append(f"{ratios[-1]:g}")
         lines.append(f"| {task} | {seed} | {ratio:.2g} | " + " | ".join(cells) + " |")
+    if ratios:
+        geo = math.exp(statistics.fmean(math.log(r) for r in ratios))
+        lines.append("")
+        lines.append(
+            f"Geometric mean of the long-horizon optimum over the one-step optimum: {geo:.3g} "
+            f"over {len(ratios)} runs (range {min(ratios):g}-{max(ratios):g})."
+        )
     lines.append("")
     lines.append(
         f"Best multiple of the searched LR among {', '.join(f'{c:g}' for c in MULTIPLES)} "

@@ -164,6 +164,10 @@ class TunerConfig:
     max_explore_growth: float = 8.0
     #: After a rollback, a same-direction move is capped to this share of the undone change.
     rollback_cap_fraction: float = 0.5
+    #: A fit's one-step optimum ``lr + eps`` is multiplied by this before it is judged (the
+    #: short-horizon correction of rule 1): the LR a run trains well at lies above the LR
+    #: that is best for one step. ``1``: the paper's one-step minimum.
+    horizon_factor: float = 1.0
 
     # ------------------------------------------------------------------ tuning: probes
     #: Adaptive superbatch: corners ``(k1 +- z se1, k2 +- z se2)`` must agree, ``z`` this.
@@ -221,7 +225,7 @@ class TunerConfig:
                      "rollback_cap_fraction", "min_lr_fraction"):
             _check_fraction(name, getattr(self, name))
         for name in ("forwards_per_step", "saturation_z", "rollback_z", "rising_loss_z",
-                     "resolve_z", "safety_factor"):
+                     "resolve_z", "safety_factor", "horizon_factor"):
             _check_positive(name, getattr(self, name), allow_none=False)
         for name in ("min_recompute_every", "explore_chances",
                      "exploit_chances", "open_explore_recompute_cap",

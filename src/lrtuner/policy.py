@@ -449,7 +449,8 @@ class TunerPolicy:
         """The decision on one fit made at ``lr`` (optimizer step ``step``).
 
         The minimiser of the fitted quadratic inside :meth:`bounds`
-        (:func:`probe.propose_epsilon`), capped after a rollback; then :meth:`judge`. An
+        (:func:`probe.propose_epsilon`; the LR ``horizon_factor`` times that minimum, clipped),
+        capped after a rollback; then :meth:`judge`. An
         accepted change becomes the pending change (rolled back or released at the next
         decision). A fit with non-finite coefficients or losses is rejected and changes no
         state.
@@ -461,10 +462,12 @@ class TunerPolicy:
             phase = self.state.phase
             return Decision(False, "probe loss is not finite", lr, None, False, phase)
         bounds = fit.bounds
-        proposal = propose_epsilon(k1, k2, bounds)
+        factor = self.config.horizon_factor
+        proposal = propose_epsilon(k1, k2, bounds, lr, factor)
         self.note_boundary(proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
-        reason = proposal.reason + (f"; {cap_reason}" if cap_reason else "")
+        reason = proposal.reason + (f" (x{factor:g} for the horizon)" if factor != 1 else "")
+        reason += f"; {cap_reason}" if cap_reason else ""
         proposed_lr = lr + eps
         explore_ended = self.note_fit_direction(proposal.eps, rate, step)
         if explore_ended:

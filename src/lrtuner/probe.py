@@ -210,10 +210,15 @@ def fit_quadratic(epsilons: list[float] | np.ndarray, losses: list[float] | np.n
     return float(k[0]), float(k[1]), float(k[2])
 
 
-def propose_epsilon(k1: float, k2: float, bounds: ClipBounds) -> Proposal:
+def propose_epsilon(
+    k1: float, k2: float, bounds: ClipBounds, lr: float = 0.0, horizon_factor: float = 1.0
+) -> Proposal:
     """Minimiser of the fitted quadratic inside the clip range.
 
-    * ``k2 > 0``: :math:`\\epsilon_{min} = -k_1/(2k_2)`, clipped to the range.
+    * ``k2 > 0``: :math:`\\epsilon_{min} = -k_1/(2k_2)`; with ``horizon_factor`` H the LR
+      :math:`H (\\eta + \\epsilon_{min})` (:func:`horizon_eps`, at ``lr``); clipped to the
+      range. The clip applies after the factor, so the range keeps its meaning: the most a
+      decision may move the LR.
     * ``k2 <= 0`` (concave or linear along d): the quadratic has no minimum; the loss falls
       fastest towards the boundary on the side of :math:`-k_1`; go there. ``k1 == 0`` too:
       no evidence, no move.
@@ -228,6 +233,8 @@ def propose_epsilon(k1: float, k2: float, bounds: ClipBounds) -> Proposal:
         raw = -k1 / (2.0 * k2)
         if not math.isfinite(raw):
             raw = math.copysign(math.inf, -k1)
+        elif horizon_factor != 1.0:
+            raw = horizon_eps(lr, raw, horizon_factor)
         if raw > bounds.upper:
             return Proposal(bounds.upper, "minimum beyond the upper clip bound", True)
         if raw < bounds.lower:
@@ -238,6 +245,23 @@ def propose_epsilon(k1: float, k2: float, bounds: ClipBounds) -> Proposal:
     if k1 > 0:
         return Proposal(bounds.lower, "fit is not convex; loss falls towards smaller LR", True)
     return Proposal(0.0, "fit is flat", False)
+
+
+def horizon_eps(lr: float, eps: float, factor: float) -> float:
+    """The change that sets the LR to ``factor`` times the fitted one-step optimum:
+    :math:`\\epsilon_H = H (\\eta + \\epsilon) - \\eta`. ``factor = 1`` returns ``eps``.
+
+    The quadratic's minimum is the LR that is best for *one* step along ``d``; a run is judged
+    after many. From the same state, the LR whose loss is lowest after 100-300 steps (and a
+    short anneal) lies at 1-16 times the one-step optimum on the development tasks
+    (``benchmarks/results/horizon-dev``), because a larger LR keeps paying off along
+    low-curvature directions after its extra noise along high-curvature ones has been
+    cooled away. ``H`` shifts the fixed point of the fits from the one-step optimum to ``H``
+    times it.
+    """
+    if factor == 1.0:
+        return eps
+    return factor * (lr + eps) - lr
 
 
 def spread_from_sums(
@@ -267,6 +291,8 @@ def decision_is_resolved(
     tolerance: float,
     direction: int = 0,
     z: float = DEFAULTS.resolve_z,
+    lr: float = 0.0,
+    horizon_factor: float = 1.0,
 ) -> bool:
     """Is the decision known to within ``tolerance`` (absolute, in LR units)?
 
@@ -275,8 +301,10 @@ def decision_is_resolved(
     part of a proposal the phase can accept matters: ``direction=+1`` (explore) compares
     ``max(eps, 0)``, ``-1`` (exploit) ``min(eps, 0)``, ``0`` the raw proposal. This is what
     lets the superbatch stop early: once more batches cannot change the decision by more than
-    the tolerance, they are not drawn. ``ValueError`` unless ``mean`` and
-    ``stderr`` hold 3 coefficients; non-finite values give ``False``.
+    the tolerance, they are not drawn. With ``horizon_factor`` H the acted part is that of
+    :func:`propose_epsilon` with H (at ``lr``), and the tolerance scales with H, so the fit
+    itself is resolved to the same precision. ``ValueError`` unless ``mean`` and ``stderr``
+    hold 3 coefficients; non-finite values give ``False``.
     """
     mean = np.asarray(mean, dtype=np.float64)
     stderr = np.asarray(stderr, dtype=np.float64)
@@ -287,8 +315,10 @@ def decision_is_resolved(
     if not np.all(np.isfinite(stderr)) or not np.all(np.isfinite(mean)):
         return False
 
+    tolerance = tolerance * horizon_factor
+
     def acted(k1: float, k2: float) -> float:
-        eps = propose_epsilon(k1, k2, bounds).eps
+        eps = propose_epsilon(k1, k2, bounds, lr, horizon_factor).eps
         if direction > 0:
             return max(eps, 0.0)
         if direction < 0:

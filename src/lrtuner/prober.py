@@ -249,6 +249,8 @@ class Prober:
                     c.fit_tolerance * lr,
                     direction,
                     z=c.resolve_z,
+                    lr=lr,
+                    horizon_factor=c.horizon_factor,
                 ):
                     break
         _, k_sum, _, loss_sum = totals.arrays()
