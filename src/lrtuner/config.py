@@ -165,9 +165,9 @@ class TunerConfig:
     #: After a rollback, a same-direction move is capped to this share of the undone change.
     rollback_cap_fraction: float = 0.5
     #: A fit's one-step optimum ``lr + eps`` is multiplied by this before it is judged (the
-    #: short-horizon correction of rule 1): the LR a run trains well at lies above the LR
-    #: that is best for one step. ``1``: the paper's one-step minimum.
-    horizon_factor: float = 1.0
+    #: short-horizon correction of rule 1, 0.7.0): the LR a run trains well at lies above the
+    #: LR that is best for one step. ``1``: the paper's one-step minimum (0.6.0).
+    horizon_factor: float = 2.0
 
     # ------------------------------------------------------------------ tuning: probes
     #: Adaptive superbatch: corners ``(k1 +- z se1, k2 +- z se2)`` must agree, ``z`` this.
