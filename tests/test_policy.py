@@ -14,6 +14,9 @@ from lrtuner.prober import FitResult
 
 
 def policy(**options) -> TunerPolicy:
+    """A policy on the paper's one-step minimum (``horizon_factor=1``) unless told otherwise;
+    the horizon factor has its own tests (``test_horizon.py``)."""
+    options.setdefault("horizon_factor", 1.0)
     return TunerPolicy(TunerConfig(**options).resolve())
 
 
