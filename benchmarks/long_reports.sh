@@ -4,14 +4,14 @@
 # 1. the 0.4.0 tables (*-0.4.0.md): the ten tasks of 0.4.0, reported by the 0.4.0 code (its
 #    split: commit 8078f42, checked out in a temporary worktree); 2. the 0.5.0 tables
 #    (*-0.5.0.md): the fourteen tasks of 0.5.0, reported by the 0.5.0 code and split (commit
-#    5934891); 3. the full report with the current code; 4. the "Runs stored" table of
+#    5934891), and the 0.6.0 tables (*-0.6.0.md): its eighteen tasks (commit fc1f6b2), both by
+#    tables_of; 3. the full report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 TMP=$(mktemp -d)
-trap 'git worktree remove --force "$TMP/v040" 2>/dev/null || true; git worktree remove --force "$TMP/v050" 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'for w in "$TMP"/v040 "$TMP"/tree-*; do git worktree remove --force "$w" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 git worktree add -q --detach "$TMP/v040" 8078f42
-git worktree add -q --detach "$TMP/v050" 5934891
 L=benchmarks/results/long
 OLD="digits-mlp fmnist-cnn shakespeare-gpt tweets-minilm fmnist-mlp shakespeare-lstm fmnist-plaincnn diabetes-mlp breast-cancer-mlp tweets-gru"
 rm -rf $TMP/snap040; mkdir -p $TMP/snap040/runs
@@ -43,29 +43,39 @@ unset PYTHONPATH
 for f in report summary seed_lr decisions; do
   sed -e "s|$TMP/snap040|benchmarks/results/long (the ten tasks of 0.4.0, with the 0.4.0 code: git show 8078f42)|" "$TMP/snap040/$f.md" > $L/$f-0.4.0.md
 done
-# the 0.5.0 tables: its fourteen tasks, its code and its split
-V050="$OLD wine-mlp digits-cnn fmnist-resmlp tweets-transformer"
-rm -rf $TMP/snap050; mkdir -p $TMP/snap050/runs
-for t in $V050; do cp -r $L/runs/$t $TMP/snap050/runs/; done
-export PYTHONPATH=$TMP/v050/src:$TMP/v050/bench/src
-.venv/bin/python - "$TMP/snap050" <<'PY'
+# tables_of VERSION COMMIT WORDS TASKS...: the tables of a past version (*-VERSION.md) from its
+# tasks' runs, written by that version's code, registry and split (a worktree at COMMIT)
+tables_of() {
+  local version=$1 commit=$2 words=$3; shift 3
+  local snap=$TMP/snap-$version tree=$TMP/tree-$version
+  git worktree add -q --detach "$tree" "$commit"
+  rm -rf "$snap"; mkdir -p "$snap/runs"
+  for t in "$@"; do cp -r $L/runs/$t "$snap/runs/"; done
+  export PYTHONPATH=$tree/src:$tree/bench/src
+  .venv/bin/python - "$snap" <<'PY'
 import sys
 from pathlib import Path
 from lrtuner_bench import runner
 from lrtuner_bench.methods import LONG_RECIPE
-from lrtuner_bench.tasks import TASKS  # the 0.5.0 registry: its fourteen tasks and its split
+from lrtuner_bench.tasks import TASKS  # that version's registry: its tasks and its split
 M = list(LONG_RECIPE)
 b = runner.Benchmark(list(TASKS), M, [0, 1, 2], "long", Path(sys.argv[1]), progress=False)
 runner.write_json(Path(sys.argv[1]) / "profile-long.json", b.profile_record())
 PY
-.venv/bin/python -m lrtuner_bench report $TMP/snap050 > /dev/null
-.venv/bin/python $TMP/v050/benchmarks/seed_lr_table.py $TMP/snap050 > $TMP/snap050/seed_lr.md
-.venv/bin/python $TMP/v050/benchmarks/summary_table.py $TMP/snap050 > $TMP/snap050/summary.md
-.venv/bin/python $TMP/v050/benchmarks/decision_table.py $TMP/snap050 > $TMP/snap050/decisions.md
-unset PYTHONPATH
-for f in report summary seed_lr decisions; do
-  sed -e "s|$TMP/snap050|benchmarks/results/long (the fourteen tasks of 0.5.0, with the 0.5.0 code: git show 5934891)|" "$TMP/snap050/$f.md" > $L/$f-0.5.0.md
-done
+  .venv/bin/python -m lrtuner_bench report "$snap" > /dev/null
+  .venv/bin/python $tree/benchmarks/seed_lr_table.py "$snap" > "$snap/seed_lr.md"
+  .venv/bin/python $tree/benchmarks/summary_table.py "$snap" > "$snap/summary.md"
+  .venv/bin/python $tree/benchmarks/decision_table.py "$snap" > "$snap/decisions.md"
+  unset PYTHONPATH
+  for f in report summary seed_lr decisions; do
+    sed -e "s|$snap|benchmarks/results/long (the $words tasks of $version, with the $version code: git show $commit)|" "$snap/$f.md" > $L/$f-$version.md
+  done
+  git worktree remove --force "$tree"
+}
+# the 0.5.0 tables: its fourteen tasks; the 0.6.0 tables: its eighteen
+V050="$OLD wine-mlp digits-cnn fmnist-resmlp tweets-transformer"
+tables_of 0.5.0 5934891 fourteen $V050
+tables_of 0.6.0 fc1f6b2 eighteen $V050 digits-logreg digits-autoencoder tweets-bow shakespeare-charcnn
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

@@ -38,7 +38,8 @@ def one_thread():
 def test_a_version_1_checkpoint_resumes_as_0_3_0_did(digits, saved, stop, one_thread):
     ckpt = saved["checkpoints"][stop]
     assert ckpt["tuner"]["lrtuner"]["version"] == 1
-    model, _, tuner, batches = build(digits, cooldown_share=0.0)  # 0.3.0 had no cooldown
+    # 0.3.0 had no cooldown and moved to the one-step minimum
+    model, _, tuner, batches = build(digits, cooldown_share=0.0, horizon_factor=1.0)
     model.load_state_dict(ckpt["model"])
     tuner.load_state_dict(ckpt["tuner"])
     torch.set_rng_state(ckpt["rng"])

@@ -200,16 +200,22 @@ def test_probe_ledger_bounds_the_fits_forward_passes(epochs, digits):
     fit may overshoot; deferred fits are recorded as such."""
     torch.manual_seed(0)
     model = BNDropoutNet()
-    tuner = _train(model, sgd_momentum, digits, epochs=epochs, lr=0.05, tuner_kwargs={})
+    # on the one-step minimum this run's exploit fits come due often enough to meet the ledger
+    tuner = _train(
+        model, sgd_momentum, digits, epochs=epochs, lr=0.05, tuner_kwargs={"horizon_factor": 1.0}
+    )
     steps = tuner.stats.optimizer_steps
-    assert tuner.config.total_steps == steps
+    rollbacks = sum(r.decision == "rolled_back" for r in tuner.history)
+    assert 0 <= tuner.config.total_steps - steps <= rollbacks  # a rollback drops its step
     minimum_fit = tuner.config.min_superbatch * tuner.config.num_probes
     fits = [r for r in tuner.history if r.forward_passes and not r.reason.startswith("seed")]
     spent = sum(r.num_batches * len(r.epsilons) for r in fits)
     assert spent == tuner.schedule.state.fit_forwards > 0
     credits = tuner.schedule.state.explore_credits
     assert 0 <= credits <= 4
-    allowed = max(0.01 * 3 * steps, 5 * minimum_fit) + credits * minimum_fit
+    total = tuner.config.total_steps  # the ledger spreads over the announced steps
+    rate = tuner.config.probe_budget * 3
+    allowed = max(rate * total, 5 * minimum_fit) * steps / total + credits * minimum_fit
     assert tuner.schedule.fit_allowance(steps) == pytest.approx(allowed)
     assert spent <= allowed + minimum_fit
     # the ledger was checked before every fit: no fit started beyond the allowance so far

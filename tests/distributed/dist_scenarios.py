@@ -184,6 +184,9 @@ def train_scenario(mode: str = "ddp") -> dict[str, Any]:
         superbatch=SUPERBATCH,
         adaptive_superbatch=False,
         saturation_threshold=1.0,
+        # the one-step minimum: this 60-step scenario is laid out to pass through explore,
+        # exploit and one rollback with it (the other scenarios run the default factor 2)
+        horizon_factor=1.0,
     )
     injected_at = None
     seen_accepts = 0
