@@ -115,8 +115,13 @@ def run_task(name: str, seed: int, runs: Path) -> list[dict[str, Any]]:
     return out
 
 
-def table(path: str) -> str:
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+def table(*paths: str) -> str:
+    rows = [
+        json.loads(line)
+        for path in paths
+        for line in Path(path).read_text().splitlines()
+        if line.strip()
+    ]
     keys = sorted({(r["task"], r["seed"]) for r in rows})
     head = "| task | seed | tuned peak / searched LR | " + " | ".join(
         f"k={k}: plain, annealed" for k in HORIZONS
@@ -161,14 +166,14 @@ def table(path: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", default=None)
+    parser.add_argument("--table", nargs="+", default=None, help="print the table of these files")
     parser.add_argument("--tasks", default="tweets-gru,shakespeare-lstm")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--runs", default="benchmarks/results/long/runs")
     parser.add_argument("--out", default="benchmarks/results/horizon-dev/runs.jsonl")
     args = parser.parse_args(argv)
     if args.table:
-        print(table(args.table))
+        print(table(*args.table))
         return 0
     import torch
 
