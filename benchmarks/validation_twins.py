@@ -7,7 +7,8 @@ of their results does. Each run appends one JSON line to ``--out`` (resumable)::
 
     python benchmarks/validation_twins.py --tasks tweets-textcnn,fmnist-vit \\
         --out benchmarks/results/validation-twins/runs-0.7.0.jsonl
-    python benchmarks/validation_twins.py --table benchmarks/results/validation-twins/runs-0.7.0.jsonl
+    python benchmarks/validation_twins.py \\
+        --table benchmarks/results/validation-twins/runs-0.7.0.jsonl
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> None:
         task = get_task(name)
         budget = runner.effective_budget(task, "long", None)
         data = task.load(budget, None)
-        peak = float(json.loads((runs / name / "baseline-grid" / "grid.json").read_text())["chosen_lr"])
+        grid = json.loads((runs / name / "baseline-grid" / "grid.json").read_text())
+        peak = float(grid["chosen_lr"])
         methods.LRTUNER_OPTIONS["long"] = options
         for scale in SCALES:
             for seed in (0, 1, 2):

@@ -44,9 +44,9 @@ def test_horizon_table_ratio_of_long_to_one_step_optimum(tmp_path):
     for c, one_step, long_annealed in ((0.5, 3.0, 3.0), (1.0, 2.0, 2.5), (2.0, 2.5, 1.0)):
         for k in module.HORIZONS:
             plain = one_step if k == 1 else 5.0
+            annealed = long_annealed if k == max(module.HORIZONS) else 5.0
             rows.append({"task": "t", "seed": 0, "peak": 4.0, "eta_search": 1.0, "multiple": c,
-                         "horizon": k, "plain": plain,
-                         "annealed": long_annealed if k == max(module.HORIZONS) else 5.0})  # fmt: skip
+                         "horizon": k, "plain": plain, "annealed": annealed})  # fmt: skip
     path = tmp_path / "h.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
     text = module.table(str(path))
