@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Batch, Budget, ShuffledBatches, Task
+from .digits_autoencoder import DigitsAutoencoder
 from .digits_mlp import DigitsData, DigitsMLP
 
 _DECLARED = (
@@ -68,12 +69,7 @@ class DigitsVAETask(Task):
     split = "validation"
     split_reason = _DECLARED
     long_ms_per_step = 1.8  # half of 300 steps timed with two processes per core
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=200, batch_size=32, num_evals=2),
-        "standard": Budget(steps=800, batch_size=32, num_evals=8),
-        "long": Budget(steps=3000, batch_size=32, num_evals=20, grid_seeds=None),
-        "full": Budget(steps=3000, batch_size=32, num_evals=20, grid_seeds=None),
-    }
+    budgets: ClassVar[dict[str, Budget]] = DigitsAutoencoder.budgets  # the same sizes
 
     load = DigitsMLP.load
 
