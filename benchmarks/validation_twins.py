@@ -40,13 +40,13 @@ def run(args: argparse.Namespace) -> None:
             r = json.loads(line)
             done.add((r["task"], r["scale"], r["seed"]))
     runs = Path(args.runs)
+    methods.LRTUNER_OPTIONS["long"] = options
     for name in args.tasks.split(","):
         task = get_task(name)
         budget = runner.effective_budget(task, "long", None)
         data = task.load(budget, None)
         grid = json.loads((runs / name / "baseline-grid" / "grid.json").read_text())
         peak = float(grid["chosen_lr"])
-        methods.LRTUNER_OPTIONS["long"] = options
         for scale in SCALES:
             for seed in (0, 1, 2):
                 if (name, scale, seed) in done:

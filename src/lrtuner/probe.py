@@ -233,7 +233,7 @@ def propose_epsilon(
         raw = -k1 / (2.0 * k2)
         if not math.isfinite(raw):
             raw = math.copysign(math.inf, -k1)
-        elif horizon_factor != 1.0:
+        else:
             raw = horizon_eps(lr, raw, horizon_factor)
         if raw > bounds.upper:
             return Proposal(bounds.upper, "minimum beyond the upper clip bound", True)
@@ -252,11 +252,11 @@ def horizon_eps(lr: float, eps: float, factor: float) -> float:
     :math:`\\epsilon_H = H (\\eta + \\epsilon) - \\eta`. ``factor = 1`` returns ``eps``.
 
     The quadratic's minimum is the LR that is best for *one* step along ``d``; a run is judged
-    after many. From the same state, the LR whose loss is lowest after 100-300 steps (and a
-    short anneal) lies at 1-16 times the one-step optimum on the development tasks
-    (``benchmarks/results/horizon-dev``), because a larger LR keeps paying off along
-    low-curvature directions after its extra noise along high-curvature ones has been
-    cooled away. ``H`` shifts the fixed point of the fits from the one-step optimum to ``H``
+    after many. From the same state, the LR whose loss is lowest after 300 steps (and a
+    short anneal) lies at 1-8 times (geometric mean 2) the one-step optimum on eight
+    development tasks (``benchmarks/results/horizon-dev``), because a larger LR keeps paying
+    off along low-curvature directions after its extra noise along high-curvature ones has
+    been cooled away. ``H`` shifts the fixed point of the fits from the one-step optimum to ``H``
     times it.
     """
     if factor == 1.0:

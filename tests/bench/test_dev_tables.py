@@ -3,19 +3,9 @@ report-only validation twins' table, on synthetic runs whose answers are known."
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 def _twin(task, scale, seed, stored, twin, higher=True):
@@ -33,13 +23,13 @@ def test_validation_twins_table_counts_wins_and_the_worst_seed_lr(tmp_path):
     ]
     path = tmp_path / "twins.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    text = _load("validation_twins").table(str(path))
+    text = load_script("validation_twins").table(str(path))
     assert "| t | 4 | 0.65 | 0.75 | 0.5 | 0.7 | 1 / 2 / 1 |" in text
     assert "| m | 1 | 2 | 3 | 2 | 3 | 1 / 0 / 0 |" in text  # lower is better: 2 beats 3
 
 
 def test_horizon_table_ratio_of_long_to_one_step_optimum(tmp_path):
-    module = _load("horizon_dev")
+    module = load_script("horizon_dev")
     rows = []
     for c, one_step, long_annealed in ((0.5, 3.0, 3.0), (1.0, 2.0, 2.5), (2.0, 2.5, 1.0)):
         for k in module.HORIZONS:

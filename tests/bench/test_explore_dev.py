@@ -3,21 +3,10 @@ that validation tasks are never used."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("explore_dev", ROOT / "explore_dev.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 def _record(step, phase, decision, before, after, reason="fit"):
@@ -34,7 +23,7 @@ def test_explore_summary_counts_increases_but_not_the_search():
         _record(40, "exploit", "accepted", 0.1, 0.05),
         _record(50, "exploit", "rolled_back", 0.05, 0.1, "loss level rose after the change"),
     ]
-    summary = _load().explore_summary(history)
+    summary = load_script("explore_dev").explore_summary(history)
     assert summary == {
         "lr_at_switch": 0.1,
         "explore_increases": 1,
@@ -60,7 +49,7 @@ def test_table_pairs_labels_per_task_and_scenario(tmp_path):
     ]
     path = tmp_path / "runs.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    text = _load().table(str(path))
+    text = load_script("explore_dev").table(str(path))
     assert "| t | search | 0.8500 (n=2) | 0.5 0.5 | 0.7000 (n=1) | 0.5 |" in text
     assert "- t: peak 0.1 = tuned peak" in text
 
@@ -68,4 +57,5 @@ def test_table_pairs_labels_per_task_and_scenario(tmp_path):
 def test_validation_tasks_are_refused(tmp_path):
     pytest.importorskip("sklearn")
     with pytest.raises(ValueError, match="validation task"):
-        _load().main(["--tasks", "digits-vae", "--out", str(tmp_path / "x.jsonl")])
+        explore_dev = load_script("explore_dev")
+        explore_dev.main(["--tasks", "digits-vae", "--out", str(tmp_path / "x.jsonl")])

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 def test_overhead_lockstep_breakdown_and_counts(tmp_path):
-    overhead = _load("overhead")
+    overhead = load_script("overhead")
     overhead.main(
         ["--tasks", "digits-mlp", "--steps", "60", "--seeds", "0,1", "--out", str(tmp_path)]
     )
@@ -55,7 +44,7 @@ def test_overhead_lockstep_breakdown_and_counts(tmp_path):
 
 
 def test_overhead_rejects_bad_arguments(tmp_path):
-    overhead = _load("overhead")
+    overhead = load_script("overhead")
     with pytest.raises(ValueError, match="--steps"):
         overhead.main(["--steps", "0", "--out", str(tmp_path)])
     with pytest.raises(ValueError, match="--seeds"):

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load():
-    path = ROOT / "rollback_dev_table.py"
-    spec = importlib.util.spec_from_file_location("rollback_dev_table", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 def _run(scenario, seed, metric, level_rollbacks=0):
@@ -36,7 +25,8 @@ def test_table_pairs_the_arms_and_reports_the_worst_seed_lr(tmp_path):
     ]
     path = tmp_path / "runs.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    text = _load().table([json.loads(line) for line in path.read_text().splitlines()], [str(path)])
+    decoded = [json.loads(line) for line in path.read_text().splitlines()]
+    text = load_script("rollback_dev_table").table(decoded, [str(path)])
     # 3 pairs, 1 fired, 1 changed; alone: 1.10, 0.20, 0.30; with: 0.10, 0.20, 0.30
     # worst seed LR (lower is better): alone max(0.65, 0.30) -> with max(0.15, 0.30); Δ +1.0
     assert (

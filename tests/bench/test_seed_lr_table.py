@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "seed_lr_table.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("seed_lr_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_script
 
 
 def _run(path: Path, metric: float | None, seed_lr: float, status: str = "ok") -> None:
@@ -47,7 +37,7 @@ def test_spreads_and_verdict(tmp_path):
     (task / "baseline-grid").mkdir()
     (task / "baseline-grid" / "grid.json").write_text(json.dumps(grid))
 
-    text = _load().to_markdown(tmp_path)
+    text = load_script("seed_lr_table").to_markdown(tmp_path)
     assert "| toy | 0.1 (x1) | 0.9100 ± 0.0141 | 2 / 0 |" in text
     assert "| toy | 0.001 (x0.01) | nan ± 0.0000 | 0 / 1 |" in text  # failures stay in the table
     # up to x1: 0.91 - 0.89 = 0.02 over 3 decades; all: 0.91 - 0.51 = 0.40 over 4
@@ -56,4 +46,4 @@ def test_spreads_and_verdict(tmp_path):
 
 def test_rejects_a_folder_without_runs(tmp_path):
     with pytest.raises(ValueError, match="RESULTS_DIR"):
-        _load().main([str(tmp_path)])
+        load_script("seed_lr_table").main([str(tmp_path)])
