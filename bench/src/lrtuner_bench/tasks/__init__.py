@@ -14,10 +14,13 @@ from collections.abc import Callable
 from .base import PROFILES, SPLITS, Budget, Task
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_cnn import DigitsCNN
+from .digits_deepmlp import DigitsDeepMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
 from .digits_vae import DigitsVAETask
 from .fmnist_cnn import FashionMnistCNN
+from .fmnist_denoise import FashionMnistDenoise
+from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
@@ -26,6 +29,7 @@ from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_lstm import ShakespeareLSTM
 from .shakespeare_nplm import ShakespeareNPLM
+from .shakespeare_rnn import ShakespeareRNN
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
 from .tweets_gru import TweetsGRU
@@ -58,6 +62,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistViT,
         ShakespeareNPLM,
         DigitsVAETask,
+        FashionMnistLeNet,
+        DigitsDeepMLP,
+        FashionMnistDenoise,
+        ShakespeareRNN,
     )
 }
 
