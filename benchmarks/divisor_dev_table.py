@@ -74,31 +74,58 @@ def baseline(task: str) -> tuple[float, float, bool]:
     return statistics.fmean(values), std, higher
 
 
+HEADER = (
+    "Development tasks only. LRTuner at defaults, seed LR = the tuned peak, seeds 0-2, long "
+    "budgets; `safety_factor` (rule 7's divisor) 20, 10 or 5, and divisor 20 with "
+    "`horizon_factor=2` (rule 1). Cells: mean final metric "
+    "over the seeds (per-seed values in brackets; `x`: a run that diverged or failed); "
+    "**bold**: at or better than the threshold of check (a) (baseline mean − 2 std, in "
+    "the metric's direction)."
+)
+
+
 def table() -> tuple[str, dict[str, int]]:
-    runs = collect()
-    passes = dict.fromkeys(ARMS, 0)
-    gaps: dict[str, list[float]] = defaultdict(list)
-    diverged_beyond_20: dict[str, list[str]] = defaultdict(list)
-    lines = [
+    return arm_table(
+        collect(),
+        {a: f"divisor {a}" for a in ARMS},
+        "20",
         "`python benchmarks/divisor_dev_table.py`",
+        HEADER,
+        "divisor-20",
+    )
+
+
+def arm_table(
+    runs: dict[str, dict[str, dict[int, float | None]]],
+    labels: dict[str, str],
+    reference: str,
+    command: str,
+    header: str,
+    reference_name: str | None = None,
+) -> tuple[str, dict[str, int]]:
+    """The Markdown table of ``runs`` (task -> arm -> seed -> metric) against check (a)'s
+    threshold, one column per arm of ``labels`` (arm -> column title), and the count of tasks
+    at or better than it per arm; ``reference`` is the arm a divergence is counted against
+    (``reference_name``: how the last line names it, its column title by default)."""
+    arms = tuple(labels)
+    passes = dict.fromkeys(arms, 0)
+    gaps: dict[str, list[float]] = defaultdict(list)
+    diverged_beyond: dict[str, list[str]] = defaultdict(list)
+    lines = [
+        command,
         "",
-        "Development tasks only. LRTuner at defaults, seed LR = the tuned peak, seeds 0-2, long "
-        "budgets; `safety_factor` (rule 7's divisor) 20, 10 or 5, and divisor 20 with "
-        "`horizon_factor=2` (rule 1). Cells: mean final metric "
-        "over the seeds (per-seed values in brackets; `x`: a run that diverged or failed); "
-        "**bold**: at or better than the threshold of check (a) (baseline mean − 2 std, in "
-        "the metric's direction).",
+        header,
         "",
         "| task | metric direction | baseline mean ± std | threshold | "
-        + " | ".join(f"divisor {a}" for a in ARMS)
+        + " | ".join(labels[a] for a in arms)
         + " |",
-        "|---|---|---|---|" + "---|" * len(ARMS),
+        "|---|---|---|---|" + "---|" * len(arms),
     ]
     for task in sorted(runs):
         mean, std, higher = baseline(task)
         threshold = mean - 2 * std if higher else mean + 2 * std
         cells = []
-        for arm in ARMS:
+        for arm in arms:
             seeds = runs[task].get(arm, {})
             if len(seeds) < 3:
                 cells.append(f"({len(seeds)}/3 runs)")
@@ -107,8 +134,8 @@ def table() -> tuple[str, dict[str, int]]:
             per_seed = " ".join("x" if v is None else f"{v:.4g}" for v in values)
             if any(v is None for v in values):
                 cells.append(f"diverged [{per_seed}]")
-                if all(v is not None for v in runs[task].get("20", {}).values()):
-                    diverged_beyond_20[arm].append(task)
+                if all(v is not None for v in runs[task].get(reference, {}).values()):
+                    diverged_beyond[arm].append(task)
                 continue
             m = statistics.fmean(values)  # type: ignore[arg-type]
             ok = m >= threshold if higher else m <= threshold
@@ -125,17 +152,17 @@ def table() -> tuple[str, dict[str, int]]:
     lines += [
         "",
         "Tasks at or better than the threshold: "
-        + ", ".join(f"divisor {a}: {passes[a]}" for a in ARMS)
+        + ", ".join(f"{labels[a]}: {passes[a]}" for a in arms)
         + f" (of {len(runs)}).",
         "Mean normalised gap (final metric minus the baseline mean, in baseline standard "
         "deviations, larger is better; tasks with all three seeds): "
         + ", ".join(
-            f"{a}: {statistics.fmean(gaps[a]):.2f} ({len(gaps[a])} tasks)" for a in ARMS if gaps[a]
+            f"{a}: {statistics.fmean(gaps[a]):.2f} ({len(gaps[a])} tasks)" for a in arms if gaps[a]
         )
         + ".",
-        "Diverged runs on a task where the divisor-20 arm has none: "
+        f"Diverged runs on a task where the {reference_name or labels[reference]} arm has none: "
         + (
-            ", ".join(f"divisor {a}: {', '.join(t)}" for a, t in diverged_beyond_20.items())
+            ", ".join(f"{labels[a]}: {', '.join(t)}" for a, t in diverged_beyond.items())
             or "none"
         )
         + ".",

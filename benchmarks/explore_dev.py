@@ -54,6 +54,11 @@ for _divisor in (5, 10):
 #: (``h2-peak0.01``) with the fits' one-step optimum doubled (``horizon_factor=2``).
 SCENARIOS["h2"] = (1.0, {"horizon_factor": 2.0})
 SCENARIOS["h2-peak0.01"] = (0.01, {"horizon_factor": 2.0})
+#: 0.8.0, from 1/100 of the tuned peak: the trust region grows on the one-step minimum only
+#: with the paper's exploit (``grow1-peak0.01``), and with exploit acting on two agreeing
+#: fits in a row in either direction (``agree2-peak0.01``, the 0.8.0 defaults).
+SCENARIOS["grow1-peak0.01"] = (0.01, {"exploit_agreement": 0})
+SCENARIOS["agree2-peak0.01"] = (0.01, {})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:
@@ -81,6 +86,20 @@ def explore_summary(history: list[dict[str, Any]]) -> dict[str, Any]:
             if h["decision"] == "rolled_back" and h["reason"].startswith("loss level rose")
         ),
         "final_lr": history[-1]["lr_after"] if history else None,
+        "exploit_increases": sum(
+            1
+            for h in history
+            if h["phase"] == "exploit"
+            and h["decision"] == "accepted"
+            and h["lr_after"] > h["lr_before"]
+        ),
+        "exploit_decreases": sum(
+            1
+            for h in history
+            if h["phase"] == "exploit"
+            and h["decision"] == "accepted"
+            and h["lr_after"] < h["lr_before"]
+        ),
     }
 
 

@@ -4,8 +4,8 @@
 # 1. the 0.4.0 tables (*-0.4.0.md): the ten tasks of 0.4.0, reported by the 0.4.0 code (its
 #    split: commit 8078f42, checked out in a temporary worktree); 2. the 0.5.0 tables
 #    (*-0.5.0.md): the fourteen tasks of 0.5.0, reported by the 0.5.0 code and split (commit
-#    5934891), and the 0.6.0 tables (*-0.6.0.md): its eighteen tasks (commit fc1f6b2), both by
-#    tables_of; 3. the full report with the current code; 4. the "Runs stored" table of
+#    5934891), the 0.6.0 tables (*-0.6.0.md): its eighteen tasks (commit fc1f6b2), and the
+#    0.7.0 tables (*-0.7.0.md): its twenty-two tasks (commit 2529bad), all by tables_of; 3. the full report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
@@ -72,10 +72,12 @@ PY
   done
   git worktree remove --force "$tree"
 }
-# the 0.5.0 tables: its fourteen tasks; the 0.6.0 tables: its eighteen
+# the 0.5.0 tables: its fourteen tasks; 0.6.0: its eighteen; 0.7.0: its twenty-two
 V050="$OLD wine-mlp digits-cnn fmnist-resmlp tweets-transformer"
 tables_of 0.5.0 5934891 fourteen $V050
-tables_of 0.6.0 fc1f6b2 eighteen $V050 digits-logreg digits-autoencoder tweets-bow shakespeare-charcnn
+V060="$V050 digits-logreg digits-autoencoder tweets-bow shakespeare-charcnn"
+tables_of 0.6.0 fc1f6b2 eighteen $V060
+tables_of 0.7.0 2529bad twenty-two $V060 tweets-textcnn fmnist-vit shakespeare-nplm digits-vae
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

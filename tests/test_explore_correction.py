@@ -73,16 +73,16 @@ def _tuned_run(digits, seed_lr: float, **options):
         **options,
     )
     batches = _batches(digits)
-    lr_at_switch = None
     for step in range(STEPS):
         bx, by = batches[step % len(batches)]
         tuner.zero_grad()
         loss = F.cross_entropy(model(bx), by)
         loss.backward()
         tuner.step(loss=loss)
-        if lr_at_switch is None and tuner.phase == "exploit":
-            lr_at_switch = tuner.lr
-    return tuner, lr_at_switch
+    # the LR explore handed to exploit: before the first record of exploit, which may already
+    # hold exploit's first decision (the switch and a fit can share a step)
+    exploit = [r for r in tuner.history if r.phase == "exploit"]
+    return tuner, exploit[0].lr_before if exploit else None
 
 
 def _explore_increases(tuner) -> list:

@@ -46,7 +46,8 @@ def test_the_trust_region_clips_after_the_factor():
 
 def test_exploit_accepts_a_decrease_only_below_lr_over_factor():
     def decide(factor: float, eps_min: float):
-        p = TunerPolicy(TunerConfig(explore_steps=0, horizon_factor=factor).resolve())
+        config = TunerConfig(explore_steps=0, horizon_factor=factor, exploit_agreement=0)
+        p = TunerPolicy(config.resolve())
         p.update_phase(0)
         return p.decide(quadratic(eps_min, p.bounds(0.1)), 0.1, None, step=10)
 
@@ -59,6 +60,29 @@ def test_exploit_accepts_a_decrease_only_below_lr_over_factor():
     assert low.accepted and low.proposed_lr == pytest.approx(0.06)
     # one-step optimum 0.02: 0.04, clipped to the lower bound lr / 2
     assert decide(2.0, -0.08).proposed_lr == pytest.approx(0.05)
+
+
+def test_the_trust_region_grows_on_the_one_step_minimum_not_on_the_factor():
+    """A proposal that only the factor pushes past the upper bound leaves the range as it is;
+    a one-step minimum beyond the bound widens it (x2, x3, x5), as with H = 1."""
+    p = TunerPolicy(TunerConfig(explore_steps=100, horizon_factor=2.0).resolve())
+    p.note_seed_search()
+    for step in (10, 20, 30):  # one-step optimum 0.15 inside [0.05, 0.2]; 2 x 0.15 is clipped
+        d = p.decide(quadratic(0.05, p.bounds(0.1)), 0.1, None, step)
+        assert d.accepted and d.proposed_lr == pytest.approx(0.2)
+        assert "beyond the upper clip bound" in d.reason
+        assert p.state.growth == 1.0 and p.bounds(0.1).upper == pytest.approx(0.1)
+    uppers = []
+    for step in (40, 50, 60):  # one-step optimum 10: beyond the bound itself
+        d = p.decide(quadratic(9.9, p.bounds(0.1)), 0.1, None, step)
+        uppers.append(d.proposed_lr)
+    assert uppers == [pytest.approx(0.2), pytest.approx(0.3), pytest.approx(0.5)]
+    # a fit that is not convex and falls towards larger LRs has no minimum in range: it grows
+    q = TunerPolicy(TunerConfig(explore_steps=100, horizon_factor=2.0).resolve())
+    bounds = q.bounds(0.1)
+    concave = FitResult([0.0], bounds, 4, (1.0, -1.0, -1.0), [1.0, 1.0, 1.0], 12)
+    q.decide(concave, 0.1, None, 10)
+    assert q.state.growth == 2.0
 
 
 def test_resolution_judges_the_part_the_phase_acts_on_after_the_factor():

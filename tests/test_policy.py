@@ -14,9 +14,11 @@ from lrtuner.prober import FitResult
 
 
 def policy(**options) -> TunerPolicy:
-    """A policy on the paper's one-step minimum (``horizon_factor=1``) unless told otherwise;
-    the horizon factor has its own tests (``test_horizon.py``)."""
+    """A policy on the paper's one-step minimum (``horizon_factor=1``) and the paper's exploit
+    (``exploit_agreement=0``) unless told otherwise; both have their own tests
+    (``test_horizon.py``, ``test_exploit_agreement.py``)."""
     options.setdefault("horizon_factor", 1.0)
+    options.setdefault("exploit_agreement", 0)
     return TunerPolicy(TunerConfig(**options).resolve())
 
 

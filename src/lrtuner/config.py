@@ -168,6 +168,9 @@ class TunerConfig:
     #: short-horizon correction of rule 1, 0.7.0): the LR a run trains well at lies above the
     #: LR that is best for one step. ``1``: the paper's one-step minimum (0.6.0).
     horizon_factor: float = 2.0
+    #: Exploit acts on a direction once this many fits in a row propose it, increases too
+    #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
+    exploit_agreement: int = 2
 
     # ------------------------------------------------------------------ tuning: probes
     #: Adaptive superbatch: corners ``(k1 +- z se1, k2 +- z se2)`` must agree, ``z`` this.
@@ -233,6 +236,7 @@ class TunerConfig:
                      "adaptive_explore_patience", "search_minibatches",
                      "rank_test_min_losses"):
             _check_int(name, getattr(self, name), allow_none=False)
+        _check_int("exploit_agreement", self.exploit_agreement, minimum=0, allow_none=False)
         for name in ("max_explore_growth", "grid_ratio", "max_multiplier"):
             _check_positive(name, getattr(self, name), allow_none=False)
             if getattr(self, name) <= 1:

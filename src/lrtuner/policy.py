@@ -163,6 +163,8 @@ class PolicyState:
     rollback_cap: float | None = None  # max |eps| allowed in the rolled-back direction
     rollback_direction: int = 0  # +1 increase, -1 decrease, 0 none
     decrease_streak: int = 0
+    #: fits in a row that proposed the same direction: +n increases, -n decreases, 0 none
+    fit_streak: int = 0
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
@@ -392,12 +394,18 @@ class TunerPolicy:
     def note_boundary(self, hit_upper: bool) -> None:
         """Explore: an increase that hit the upper clip bound doubles the next trust region.
 
-        Consecutive fits whose minimum lies beyond the upper bound are consistent evidence
-        that the LR is far too small (a seed LR, or a seed search that landed low): the upper
-        factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth 1, 2, 4, 8
-        (x2, x3, x5, x9 per decision for ``g = 2``), so a start 30x too low is repaired in
-        three decisions; the first proposal that lands inside the range resets the growth, as
-        does a rollback. Rollback (rule 8) is the guard against overshooting.
+        Consecutive fits whose one-step minimum lies beyond the upper bound are consistent
+        evidence that the LR is far too small (a seed LR, or a seed search that landed low):
+        the upper factor of the automatic trust region is ``1 + (g - 1) * growth`` with growth
+        1, 2, 4, 8 (x2, x3, x5, x9 per decision for ``g = 2``), so a start 30x too low is
+        repaired in three decisions; the first proposal that lands inside the range resets
+        the growth, as does a rollback. Rollback (rule 8) is the guard against overshooting.
+
+        The evidence is the fit's own minimum, before ``horizon_factor`` (0.8.0): a proposal
+        that only the factor pushes past the bound says that the one-step minimum lies
+        inside the probed range, not that the range is too small. In 0.7.0 the factor's
+        clipped proposal grew the range too, so every fit asking for more than the current
+        LR widened it (x3, x5, x9), and SGD-momentum runs overshot (tweets-textcnn).
         """
         s = self.state
         if s.phase != "explore":
@@ -428,6 +436,15 @@ class TunerPolicy:
         accepted change would cost a rollback snapshot and reset the decision interval for
         nothing.
 
+        Exploit, beyond the paper (``exploit_agreement`` N, 2; 0.8.0): it acts on a direction
+        once the last N fits (of either phase, rejected ones included) proposed it, and then
+        in either direction. A single fit's proposal is noisy: in the 0.7.0 runs, exploit
+        fits alternated between the two clip bounds (fmnist-vit, digits-vae), and each one
+        that asked for a decrease halved the LR while those that asked for an increase were
+        ignored, so the LR only ratcheted down. Requiring agreement filters single-fit noise
+        in both directions and lets a cut that consecutive fits call too deep be undone.
+        ``exploit_agreement=0`` is the paper's exploit (decreases only, on one fit).
+
         One exception, beyond the paper: explore also accepts a decrease while the training
         loss is measurably rising (:math:`\\rho < -z\\, s_\\rho`, ``rising_loss_z``, 2). A seed
         LR that is too large would otherwise be locked in for the whole explore phase.
@@ -441,9 +458,19 @@ class TunerPolicy:
             if rate is not None and rate.rate < -c.rising_loss_z * rate.stderr:
                 return True, "explore accepts a decrease: the training loss is rising"
             return False, "explore rejects a decrease"
-        if eps < 0:
-            return True, "exploit accepts a decrease"
-        return False, "exploit rejects an increase"
+        agreement = c.exploit_agreement
+        if agreement == 0:
+            if eps < 0:
+                return True, "exploit accepts a decrease"
+            return False, "exploit rejects an increase"
+        direction = "an increase" if eps > 0 else "a decrease"
+        streak = abs(self.state.fit_streak)
+        if streak >= agreement:
+            return True, f"exploit accepts {direction}: {streak} fits in a row propose it"
+        return False, (
+            f"exploit waits: {streak} fit{'s' if streak != 1 else ''} in a row propose "
+            f"{direction}, {agreement} needed"
+        )
 
     def decide(self, fit: FitResult, lr: float, rate: DropRate | None, step: int) -> Decision:
         """The decision on one fit made at ``lr`` (optimizer step ``step``).
@@ -464,11 +491,12 @@ class TunerPolicy:
         bounds = fit.bounds
         factor = self.config.horizon_factor
         proposal = propose_epsilon(k1, k2, bounds, lr, factor)
-        self.note_boundary(proposal.clipped and proposal.eps > 0 and proposal.eps == bounds.upper)
+        self.note_boundary(proposal.one_step_beyond_upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f" (x{factor:g} for the horizon)" if factor != 1 else "")
         reason += f"; {cap_reason}" if cap_reason else ""
         proposed_lr = lr + eps
+        self.note_streak(eps, lr)
         explore_ended = self.note_fit_direction(proposal.eps, rate, step)
         if explore_ended:
             reason += "; explore ended (decreases proposed on a saturated loss)"
@@ -478,6 +506,25 @@ class TunerPolicy:
         return Decision(
             accepted, f"{why}: {reason}", lr, proposed_lr, explore_ended, self.state.phase
         )
+
+    def acted_direction(self) -> int:
+        """The part of a proposal this phase can act on, for the adaptive superbatch: ``+1``
+        increases (explore), ``-1`` decreases (the paper's exploit, ``exploit_agreement=0``),
+        ``0`` both (exploit with agreement)."""
+        if self.state.phase == "explore":
+            return 1
+        return -1 if self.config.exploit_agreement == 0 else 0
+
+    def note_streak(self, eps: float, lr: float) -> None:
+        """Count the fits in a row that propose the same direction (``fit_streak``); a
+        proposal below ``min_relative_change`` of the LR proposes none and breaks the run."""
+        s = self.state
+        if abs(eps) < self.config.min_relative_change * lr:
+            s.fit_streak = 0
+        elif eps > 0:
+            s.fit_streak = s.fit_streak + 1 if s.fit_streak > 0 else 1
+        else:
+            s.fit_streak = s.fit_streak - 1 if s.fit_streak < 0 else -1
 
     def on_accepted(self, step: int, lr_before: float, lr_after: float) -> None:
         s = self.state
@@ -526,6 +573,7 @@ class TunerPolicy:
         s.pending = None
         s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
         s.growth = 1.0
+        s.fit_streak = 0  # the fits that agreed led to a change that was undone
         s.rollback_cap = self.config.rollback_cap_fraction * abs(p.lr_after - p.lr_before)
         s.rate_at_lr_start = p.rate_before
         return p

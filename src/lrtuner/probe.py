@@ -53,6 +53,10 @@ class Proposal:
     eps: float
     reason: str
     clipped: bool
+    #: The fit's own one-step minimum (before ``horizon_factor``) lies beyond the upper clip
+    #: bound, or the fit is not convex and falls towards larger LRs: the probed range did not
+    #: contain the minimum. This, not ``clipped``, is the evidence the trust region grows on.
+    one_step_beyond_upper: bool = False
 
 
 def clip_bounds(
@@ -218,7 +222,8 @@ def propose_epsilon(
     * ``k2 > 0``: :math:`\\epsilon_{min} = -k_1/(2k_2)`; with ``horizon_factor`` H the LR
       :math:`H (\\eta + \\epsilon_{min})` (:func:`horizon_eps`, at ``lr``); clipped to the
       range. The clip applies after the factor, so the range keeps its meaning: the most a
-      decision may move the LR.
+      decision may move the LR. ``one_step_beyond_upper`` says whether the one-step minimum
+      itself, before the factor, lies above the range.
     * ``k2 <= 0`` (concave or linear along d): the quadratic has no minimum; the loss falls
       fastest towards the boundary on the side of :math:`-k_1`; go there. ``k1 == 0`` too:
       no evidence, no move.
@@ -233,15 +238,18 @@ def propose_epsilon(
         raw = -k1 / (2.0 * k2)
         if not math.isfinite(raw):
             raw = math.copysign(math.inf, -k1)
-        else:
+        beyond = raw > bounds.upper
+        if math.isfinite(raw):
             raw = horizon_eps(lr, raw, horizon_factor)
         if raw > bounds.upper:
-            return Proposal(bounds.upper, "minimum beyond the upper clip bound", True)
+            return Proposal(bounds.upper, "minimum beyond the upper clip bound", True, beyond)
         if raw < bounds.lower:
             return Proposal(bounds.lower, "minimum beyond the lower clip bound", True)
         return Proposal(raw, "minimum of the fitted quadratic", False)
     if k1 < 0:
-        return Proposal(bounds.upper, "fit is not convex; loss falls towards larger LR", True)
+        return Proposal(
+            bounds.upper, "fit is not convex; loss falls towards larger LR", True, True
+        )
     if k1 > 0:
         return Proposal(bounds.lower, "fit is not convex; loss falls towards smaller LR", True)
     return Proposal(0.0, "fit is flat", False)

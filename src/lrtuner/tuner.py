@@ -349,7 +349,7 @@ class LRTuner(TunerCheckpoint):
             lr,
             self.policy.bounds(lr),
             decision_index=self.stats.fits,
-            direction=1 if self.phase == "explore" else -1,
+            direction=self.policy.acted_direction(),
             max_minibatches=self.schedule.fit_minibatch_limit(self.stats.optimizer_steps),
             stats=self.stats,
         )
