@@ -39,7 +39,9 @@ def test_a_version_1_checkpoint_resumes_as_0_3_0_did(digits, saved, stop, one_th
     ckpt = saved["checkpoints"][stop]
     assert ckpt["tuner"]["lrtuner"]["version"] == 1
     # 0.3.0 had no cooldown and moved to the one-step minimum
-    model, _, tuner, batches = build(digits, cooldown_share=0.0, horizon_factor=1.0)
+    model, _, tuner, batches = build(
+        digits, cooldown_share=0.0, horizon_factor=1.0, exploit_agreement=0
+    )
     model.load_state_dict(ckpt["model"])
     tuner.load_state_dict(ckpt["tuner"])
     torch.set_rng_state(ckpt["rng"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
@@ -43,6 +44,20 @@ def _loss_rising(record) -> bool:
         "loss is rising" in record.reason
         and record.drop_rate is not None
         and record.drop_rate < -2 * record.drop_rate_stderr
+    )
+
+
+def _exploit_change_is_agreed(record, history) -> bool:
+    """An exploit change with ``exploit_agreement=2``: the fit before it (the last earlier
+    record with a proposal) asked for the same direction, and the reason says so."""
+    earlier = history[: history.index(record)]
+    fits = [r for r in earlier if r.proposed_lr is not None and r.proposed_lr != r.lr_before]
+    up = record.lr_after > record.lr_before
+    return (
+        re.search(r"[2-9]\d* fits in a row propose it", record.reason) is not None
+        and ("an increase" in record.reason) == up
+        and bool(fits)
+        and (fits[-1].proposed_lr > fits[-1].lr_before) == up
     )
 
 
@@ -104,28 +119,38 @@ def test_every_optimizer_runs_and_follows_the_policy(name, digits):
         if r.decision == "accepted" and r.phase == "explore":
             assert r.lr_after > r.lr_before or _loss_rising(r)
         if r.decision == "accepted" and r.phase == "exploit":
-            assert r.lr_after < r.lr_before
+            assert _exploit_change_is_agreed(r, tuner.history), r.reason
     assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
-def test_explore_only_raises_exploit_only_lowers_after_saturation(digits):
+@pytest.mark.parametrize("agreement", [0, 2])
+def test_explore_raises_and_exploit_acts_only_after_saturation(agreement, digits):
+    """Explore only raises the LR (but on a rising loss); exploit changes it only once the
+    loss is saturated: the paper's exploit (``exploit_agreement=0``) only lowers it, the
+    default one follows two agreeing fits in either direction."""
     torch.manual_seed(0)
     model = BNDropoutNet()
-    tuner = _train(model, sgd_momentum, digits, epochs=10, lr=0.05, tuner_kwargs={})
+    tuner = _train(
+        model, sgd_momentum, digits, epochs=10, lr=0.05,
+        tuner_kwargs={"exploit_agreement": agreement},
+    )
     phases = [r.phase for r in tuner.history]
     assert "explore" in phases and "exploit" in phases
-    lowered = False
+    changed = False
     for r in tuner.history:
         if r.phase == "explore" and r.decision == "accepted":
             assert r.lr_after > r.lr_before or _loss_rising(r)
         if r.phase == "exploit" and r.decision == "accepted":
-            assert r.lr_after < r.lr_before
+            if agreement == 0:
+                assert r.lr_after < r.lr_before
+            else:
+                assert _exploit_change_is_agreed(r, tuner.history), r.reason
             # saturated by the automatic rule: the window's drop is within its own noise
             assert r.drop_rate is not None and r.drop_rate < r.drop_rate_stderr
-            lowered = True
-        if r.phase == "exploit" and r.decision != "skipped":
+            changed = True
+        if r.phase == "exploit" and r.decision in ("accepted", "rejected"):
             assert r.drop_rate is not None and r.drop_rate < r.drop_rate_stderr
-    assert lowered, "exploit never lowered the LR"
+    assert changed, "exploit never changed the LR"
     # a decision that was skipped for lack of saturation made no fit
     unsaturated = [r for r in tuner.history if r.reason.startswith("loss still dropping")]
     assert all(r.forward_passes == 0 and r.lr_after == r.lr_before for r in unsaturated)
@@ -138,7 +163,9 @@ def test_window_drop_rate_is_exact_on_a_line():
 
 
 def test_low_seed_lr_recovers_to_best_fixed_lr(digits):
-    """SGD-momentum from a seed LR 100x too small ends within 1 point of the best fixed LR."""
+    """SGD-momentum from a seed LR 100x too small ends within 1 point of the best fixed LR
+    (seeds 0-3 all do with 0.8.0; 0.7.0 was within it on seeds 0 and 1 only, 0.942 and 0.930
+    on seeds 2 and 3)."""
     _, _, xte, yte = digits
     epochs = 12
     fixed = {}
@@ -156,6 +183,15 @@ def test_low_seed_lr_recovers_to_best_fixed_lr(digits):
     peak = max(r.lr_after for r in tuner.history)
     assert peak >= 30 * seed_lr, f"explore did not raise the LR: peak {peak}"
     assert tuned >= best - 0.01, f"tuned {tuned:.4f} vs best fixed {best:.4f} ({fixed})"
+    # in this run explore's last increase (to 8x the best fixed LR) comes one step before the
+    # switch to exploit; it is judged on the next full window, not released unjudged, and the
+    # loss that rose after it rolls it back (without this the run ends at chance, 0.10)
+    waits = [r for r in tuner.history if "too few losses after it" in r.reason]
+    assert waits, [r.reason for r in tuner.history]
+    change_step = int(waits[0].reason.split("step ")[1].split(" ")[0])
+    later = tuner.history[tuner.history.index(waits[0]) + 1 :]
+    assert later[0].decision == "rolled_back", later[0].reason
+    assert f"(change at step {change_step}:" in later[0].reason
 
 
 def test_param_group_ratios_are_kept(digits, make_tuner):

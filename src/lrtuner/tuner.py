@@ -289,6 +289,7 @@ class LRTuner(TunerCheckpoint):
             "drop_rate": rate.rate if rate else None,
             "drop_rate_stderr": rate.stderr if rate else None,
         }
+        unjudged = None
         if self.policy.state.pending is not None:
             roll, why = self.policy.should_roll_back(rate, loss_finite=True)
             if roll and self._snapshot is not None:
@@ -296,14 +297,29 @@ class LRTuner(TunerCheckpoint):
                 self._roll_back(why)
                 self.stats.skipped_steps += 1
                 return
-            self.policy.release_pending()
-            self._snapshot = None
+            if rate is None and self.policy.rollback_enabled and self._snapshot is not None:
+                # Too few losses since the change (a decision right after it, as at the switch
+                # to exploit): it stays pending and is judged on the next window, its first
+                # full one; no fit meanwhile, so the snapshot still undoes it.
+                unjudged = self.policy.state.pending
+            else:
+                self.policy.release_pending()
+                self._snapshot = None
 
         step = self.stats.optimizer_steps
         if self.policy.update_phase(step):
             self.schedule.end_explore()
             self.schedule.respace(self.schedule.state.last_fit_forwards, self.policy.state, step)
             self._record(decision="skipped", reason="explore phase ended", **rate_fields)
+        if unjudged is not None:
+            if self._plain_step():
+                self._record(
+                    decision="skipped",
+                    reason=f"the change at step {unjudged.step} has too few losses after it to "
+                    "be judged; it is judged on the next window",
+                    **rate_fields,
+                )
+            return
         due, why = self.policy.fit_due(rate)
         if due:
             due, why = self.schedule.fit_affordable(step + 1)
