@@ -15,6 +15,7 @@ from .base import PROFILES, SPLITS, Budget, Task
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
+from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
 from .digits_vae import DigitsVAETask
@@ -66,6 +67,7 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsDeepMLP,
         FashionMnistDenoise,
         ShakespeareRNN,
+        DigitsHingeMLP,
     )
 }
 
