@@ -10,7 +10,10 @@ Sources of the runs (seeds 0-2, long budgets):
   code), and the stored 0.7.0 ``lrtuner@peak0.01`` runs of ``benchmarks/results/long`` for the
   four former validation tasks of 0.7.0 (same code, seeds and budgets);
 * grow1 and agree2: ``consistency-dev/runs-0.8.0.jsonl`` and ``runs-0.8.0-b.jsonl`` (the four
-  former validation tasks).
+  former validation tasks);
+* 0.8.0 as released: agree2 with rule 8's short-window fix, found after the comparison ran
+  (``runs-0.8.0-released.jsonl``, scenario ``v080-peak0.01``); a report, not part of the
+  choice.
 
 ::
 
@@ -26,14 +29,25 @@ from pathlib import Path
 
 from divisor_dev_table import ROOT, _jsonl, arm_table
 
-LABELS = {"0.7.0": "0.7.0", "grow1": "grow1", "agree2": "agree2 (0.8.0)"}
+LABELS = {
+    "0.7.0": "0.7.0",
+    "grow1": "grow1",
+    "agree2": "agree2",
+    "released": "0.8.0 as released (report only)",
+}
 FROM_LONG_070 = ("tweets-textcnn", "fmnist-vit", "shakespeare-nplm", "digits-vae")
-SCENARIOS = {"h2-peak0.01": "0.7.0", "grow1-peak0.01": "grow1", "agree2-peak0.01": "agree2"}
+SCENARIOS = {
+    "h2-peak0.01": "0.7.0",
+    "grow1-peak0.01": "grow1",
+    "agree2-peak0.01": "agree2",
+    "v080-peak0.01": "released",
+}
 HEADER = (
     "Development tasks only. LRTuner at defaults, seed LR = 1/100 of the tuned peak, seeds "
     "0-2, long budgets. 0.7.0: the 0.7.0 rules; grow1: explore's trust region grows only when "
     "the fit's one-step minimum itself lies beyond the upper bound; agree2: grow1, and "
-    "exploit acts on a direction once two fits in a row propose it, increases included. "
+    "exploit acts on a direction once two fits in a row propose it, increases included; "
+    "0.8.0 as released: agree2 with rollback's short-window fix (run after the choice). "
     "Cells: mean final metric over the seeds (per-seed values in brackets; `x`: a run that "
     "diverged or failed); **bold**: at or better than the threshold of check (a) (baseline "
     "mean − 2 std, in the metric's direction)."

@@ -12,7 +12,9 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``peakX`` / ``nolevel-peakX``: defaults from X times the tuned peak, with and without
   rule 8's level test (``rollback_on_level``);
 * ``div5`` / ``div10``: defaults from the tuned peak with rule 7's divisor 5 or 10 for 20;
-* ``h2`` / ``h2-peak0.01``: ``horizon_factor=2`` from the tuned peak or 1/100 of it.
+* ``h2`` / ``h2-peak0.01``: ``horizon_factor=2`` from the tuned peak or 1/100 of it;
+* ``grow1-peak0.01`` / ``agree2-peak0.01`` / ``v080-peak0.01``: the 0.8.0 changes from 1/100 of
+  the tuned peak (``benchmarks/results/consistency-dev``).
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -59,6 +61,9 @@ SCENARIOS["h2-peak0.01"] = (0.01, {"horizon_factor": 2.0})
 #: fits in a row in either direction (``agree2-peak0.01``, the 0.8.0 defaults).
 SCENARIOS["grow1-peak0.01"] = (0.01, {"exploit_agreement": 0})
 SCENARIOS["agree2-peak0.01"] = (0.01, {})
+#: 0.8.0 as released (with rule 8's short-window fix), from 1/100 of the tuned peak: the same
+#: options as ``agree2-peak0.01``; a separate name so its runs are told apart (report only).
+SCENARIOS["v080-peak0.01"] = (0.01, {})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:
