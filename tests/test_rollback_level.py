@@ -140,3 +140,52 @@ def test_a_checkpoint_of_0_5_0_without_the_level_state_loads(digits):
     policy_state["closed_window"] = [1.0, float("nan")]
     with pytest.raises(ValueError, match="closed_window"):
         DigitsRun(digits).tuner.load_state_dict(state)
+
+
+def _short_window_run(digits, rise_after_change: bool):
+    """Digits MLP, SGD-momentum from a low LR, a decision every 2 steps (every window is too
+    short for a drop rate); optionally the losses reported after the first accepted change
+    rise by 1 per step, as a blow-up would make them."""
+    import torch
+    import torch.nn.functional as F
+    from digits_testbed import build_tuner, make_batches
+    from torch import nn
+
+    xtr, ytr, _, _ = digits
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    base = torch.optim.SGD(model.parameters(), lr=0.003, momentum=0.9)
+    tuner = build_tuner(
+        digits, model, base, seed_search=False, recompute_every=2, explore_steps=1000
+    )
+    batches = make_batches(xtr, ytr, 32, seed=4)
+    since_change = 0
+    for step in range(16):
+        x, y = batches[step % len(batches)]
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        if rise_after_change and any(r.decision == "accepted" for r in tuner.history):
+            since_change += 1
+        tuner.step(loss=loss + since_change)
+    return tuner
+
+
+@pytest.mark.parametrize("inflate", [False, True])
+def test_a_change_with_too_few_losses_after_it_is_judged_on_all_of_them(inflate, digits):
+    """A change is never released unjudged: when the next decision has fewer than 3 losses
+    since it, it stays pending (no fit) and the decision after judges the losses of both
+    windows; a rise in them rolls it back."""
+    tuner = _short_window_run(digits, inflate)
+    history = tuner.history
+    first = next(i for i, r in enumerate(history) if r.decision == "accepted")
+    wait, judged = history[first + 1], history[first + 2]
+    assert wait.decision == "skipped" and "too few losses after it" in wait.reason
+    assert f"the change at step {history[first].step} " in wait.reason
+    assert not wait.epsilons  # no fit while the change waits
+    if inflate:
+        assert judged.decision == "rolled_back", judged.reason
+        assert f"(change at step {history[first].step}:" in judged.reason
+        assert judged.lr_after == pytest.approx(history[first].lr_before)
+    else:
+        assert judged.decision != "rolled_back" and judged.epsilons  # kept: fits again

@@ -270,6 +270,13 @@ class TunerPolicy:
                 self.state.rate_at_lr_start = rate.rate
         return rate
 
+    def reopen_window(self) -> None:
+        """Put the losses of the window just closed back in front of the open one: a change
+        too recent to judge is judged on all the losses since it (``closed_window`` holds the
+        finite ones)."""
+        s = self.state
+        s.window_losses = list(s.closed_window) + s.window_losses
+
     # --- phase -------------------------------------------------------------------------
     def _end_explore(self) -> None:
         """The one switch to exploit (the schedule resets its back-off on it too)."""

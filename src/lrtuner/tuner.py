@@ -299,9 +299,10 @@ class LRTuner(TunerCheckpoint):
                 return
             if rate is None and self.policy.rollback_enabled and self._snapshot is not None:
                 # Too few losses since the change (a decision right after it, as at the switch
-                # to exploit): it stays pending and is judged on the next window, its first
-                # full one; no fit meanwhile, so the snapshot still undoes it.
+                # to exploit): it stays pending and is judged at the next decision on every
+                # loss since it; no fit meanwhile, so the snapshot still undoes it.
                 unjudged = self.policy.state.pending
+                self.policy.reopen_window()
             else:
                 self.policy.release_pending()
                 self._snapshot = None
@@ -316,7 +317,7 @@ class LRTuner(TunerCheckpoint):
                 self._record(
                     decision="skipped",
                     reason=f"the change at step {unjudged.step} has too few losses after it to "
-                    "be judged; it is judged on the next window",
+                    "be judged; it is judged at the next decision, on every loss since it",
                     **rate_fields,
                 )
             return

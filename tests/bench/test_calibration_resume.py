@@ -68,9 +68,9 @@ def test_calibrate_reads_development_runs_and_writes_the_file(tmp_path, monkeypa
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(grid_run(lr, 0, final, task=task)))
     # a validation task's runs are never read
-    bad = out / "runs" / "tweets-textcnn" / "calibration-grid" / "lr0.01_seed0.json"
+    bad = out / "runs" / "fmnist-lenet" / "calibration-grid" / "lr0.01_seed0.json"
     bad.parent.mkdir(parents=True)
-    bad.write_text(json.dumps(grid_run(0.01, 0, 0.0, task="tweets-textcnn")))
+    bad.write_text(json.dumps(grid_run(0.01, 0, 0.0, task="fmnist-lenet")))
     target = tmp_path / "cal.json"
     entry = calibration.calibrate(out, "long", target)
     assert entry["sgd"]["lr"] == 0.1  # mean scores: 0.01 -> 0, 0.0316 -> 0.75, 0.1 -> 0.875

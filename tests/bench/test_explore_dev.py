@@ -22,6 +22,7 @@ def test_explore_summary_counts_increases_but_not_the_search():
         _record(30, "explore", "rolled_back", 0.2, 0.1),
         _record(40, "exploit", "accepted", 0.1, 0.05),
         _record(50, "exploit", "rolled_back", 0.05, 0.1, "loss level rose after the change"),
+        _record(60, "exploit", "accepted", 0.1, 0.2),
     ]
     summary = load_script("explore_dev").explore_summary(history)
     assert summary == {
@@ -29,7 +30,9 @@ def test_explore_summary_counts_increases_but_not_the_search():
         "explore_increases": 1,
         "rollbacks": 2,
         "level_rollbacks": 1,
-        "final_lr": 0.1,
+        "final_lr": 0.2,
+        "exploit_increases": 1,
+        "exploit_decreases": 1,
     }
 
 
@@ -58,4 +61,4 @@ def test_validation_tasks_are_refused(tmp_path):
     pytest.importorskip("sklearn")
     with pytest.raises(ValueError, match="validation task"):
         explore_dev = load_script("explore_dev")
-        explore_dev.main(["--tasks", "digits-vae", "--out", str(tmp_path / "x.jsonl")])
+        explore_dev.main(["--tasks", "fmnist-lenet", "--out", str(tmp_path / "x.jsonl")])
