@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
 from .digits_autoencoder import DigitsAutoencoder
+from .digits_bncnn import DigitsBNCNN
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
 from .digits_hingemlp import DigitsHingeMLP
@@ -68,6 +69,7 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistDenoise,
         ShakespeareRNN,
         DigitsHingeMLP,
+        DigitsBNCNN,
     )
 }
 
