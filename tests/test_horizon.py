@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from quadratic_fits import quadratic
 
 from lrtuner.config import TunerConfig
 from lrtuner.policy import TunerPolicy
 from lrtuner.probe import ClipBounds, decision_is_resolved, horizon_eps
 from lrtuner.prober import FitResult
-
-
-def quadratic(eps_min: float, bounds: ClipBounds) -> FitResult:
-    """loss(eps) = 1 - 2 eps_min eps + eps^2: minimum at eps_min."""
-    eps = [bounds.lower, 0.0, bounds.upper]
-    k1, k2 = -2.0 * eps_min, 1.0
-    return FitResult(eps, bounds, 4, (1.0, k1, k2), [1.0 + k1 * e + k2 * e * e for e in eps], 12)
 
 
 def test_horizon_eps_is_the_multiple_of_the_one_step_optimum():

@@ -457,7 +457,7 @@ class TunerPolicy:
         LR that is too large would otherwise be locked in for the whole explore phase.
         """
         c = self.config
-        if abs(eps) < c.min_relative_change * lr:
+        if not self._is_change(eps, lr):
             return False, f"change below {c.min_relative_change:.0%} of the LR"
         if self.state.phase == "explore":
             if eps > 0:
@@ -514,6 +514,10 @@ class TunerPolicy:
             accepted, f"{why}: {reason}", lr, proposed_lr, explore_ended, self.state.phase
         )
 
+    def _is_change(self, eps: float, lr: float) -> bool:
+        """A proposal moves the LR by at least ``min_relative_change`` of it (else: no change)."""
+        return abs(eps) >= self.config.min_relative_change * lr
+
     def acted_direction(self) -> int:
         """The part of a proposal this phase can act on, for the adaptive superbatch: ``+1``
         increases (explore), ``-1`` decreases (the paper's exploit, ``exploit_agreement=0``),
@@ -526,7 +530,7 @@ class TunerPolicy:
         """Count the fits in a row that propose the same direction (``fit_streak``); a
         proposal below ``min_relative_change`` of the LR proposes none and breaks the run."""
         s = self.state
-        if abs(eps) < self.config.min_relative_change * lr:
+        if not self._is_change(eps, lr):
             s.fit_streak = 0
         elif eps > 0:
             s.fit_streak = s.fit_streak + 1 if s.fit_streak > 0 else 1
