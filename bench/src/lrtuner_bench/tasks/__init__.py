@@ -16,9 +16,11 @@ from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
+from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
+from .digits_tanhmlp import DigitsTanhMLP
 from .digits_vae import DigitsVAETask
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
@@ -26,6 +28,7 @@ from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
+from .fmnist_softmax import FashionMnistSoftmax
 from .fmnist_vit import FashionMnistViT
 from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
@@ -34,6 +37,7 @@ from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
+from .tweets_embmlp import TweetsEmbMLP
 from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
 from .tweets_textcnn import TweetsTextCNN
@@ -70,6 +74,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         ShakespeareRNN,
         DigitsHingeMLP,
         DigitsBNCNN,
+        DigitsGRU,
+        DigitsTanhMLP,
+        FashionMnistSoftmax,
+        TweetsEmbMLP,
     )
 }
 

@@ -80,8 +80,11 @@ class FashionMnistDenoise(Task):
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.0
     baseline_schedule_name = "warmup-cosine"
-    split = "validation"
-    split_reason = _DECLARED
+    split = "development"
+    split_reason = (
+        "development since 0.9.0; validation for 0.8.0, whose results and decision logs were "
+        "read before the change of 0.9.0 was chosen. " + _DECLARED
+    )
     long_ms_per_step = 10.0  # 150 steps timed with three processes on two cores
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=100, batch_size=32, num_evals=2, train_size=6000, test_size=500),
