@@ -142,7 +142,7 @@ def test_a_checkpoint_of_0_5_0_without_the_level_state_loads(digits):
         DigitsRun(digits).tuner.load_state_dict(state)
 
 
-def _short_window_run(digits, rise_after_change: bool):
+def _short_window_run(digits, rise_after_change: bool, **options):
     """Digits MLP, SGD-momentum from a low LR, a decision every 2 steps (every window is too
     short for a drop rate); optionally the losses reported after the first accepted change
     rise by 1 per step, as a blow-up would make them."""
@@ -156,7 +156,7 @@ def _short_window_run(digits, rise_after_change: bool):
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     base = torch.optim.SGD(model.parameters(), lr=0.003, momentum=0.9)
     tuner = build_tuner(
-        digits, model, base, seed_search=False, recompute_every=2, explore_steps=1000
+        digits, model, base, seed_search=False, recompute_every=2, explore_steps=1000, **options
     )
     batches = make_batches(xtr, ytr, 32, seed=4)
     since_change = 0

@@ -168,6 +168,11 @@ class TunerConfig:
     #: short-horizon correction of rule 1, 0.7.0): the LR a run trains well at lies above the
     #: LR that is best for one step. ``1``: the paper's one-step minimum (0.6.0).
     horizon_factor: float = 2.0
+    #: Rule 11 (0.9.0): the horizon factor in use follows the run's rollbacks. A rolled-back
+    #: increase halves it (floor ``1 / safety_factor``, the search's own fraction of the
+    #: one-step optimum); a rolled-back decrease doubles it (ceiling ``horizon_factor``).
+    #: ``False``: ``horizon_factor`` for the whole run (0.8.0).
+    horizon_follows_rollbacks: bool = True
     #: Exploit acts on a direction once this many fits in a row propose it, increases too
     #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
     exploit_agreement: int = 2
@@ -211,6 +216,7 @@ class TunerConfig:
         _check_positive("saturation_threshold", self.saturation_threshold)
         _check_bool("rollback", self.rollback)
         _check_bool("rollback_on_level", self.rollback_on_level)
+        _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
         _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)

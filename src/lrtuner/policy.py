@@ -166,6 +166,8 @@ class PolicyState:
     #: fits in a row that proposed the same direction: +n increases, -n decreases, 0 none
     fit_streak: int = 0
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
+    #: the horizon factor in use (rule 11); ``None``: ``config.horizon_factor``
+    horizon: float | None = None
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
     window_losses: list[float] = field(default_factory=list)
@@ -496,11 +498,11 @@ class TunerPolicy:
             phase = self.state.phase
             return Decision(False, "probe loss is not finite", lr, None, False, phase)
         bounds = fit.bounds
-        factor = self.config.horizon_factor
+        factor = self.horizon
         proposal = propose_epsilon(k1, k2, bounds, lr, factor)
         self.note_boundary(proposal.one_step_beyond_upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
-        reason = proposal.reason + (f" (x{factor:g} for the horizon)" if factor != 1 else "")
+        reason = proposal.reason + (f" (x{factor:.3g} for the horizon)" if factor != 1 else "")
         reason += f"; {cap_reason}" if cap_reason else ""
         proposed_lr = lr + eps
         self.note_streak(eps, lr)
@@ -577,12 +579,46 @@ class TunerPolicy:
             level = f", loss level z {z:.3g} <= {c.rollback_z:g}"
         return False, f"change kept: drop rate {rate.rate:.3g} >= {bound:.3g}{level}"
 
+    @property
+    def horizon(self) -> float:
+        """The horizon factor in use: ``config.horizon_factor`` until rollbacks move it (rule
+        11, :meth:`follow_rollback`)."""
+        h = self.state.horizon
+        return float(h) if h is not None else self.config.horizon_factor
+
+    def follow_rollback(self, direction: int) -> None:
+        """Rule 11: the horizon factor follows the changes the run itself undid.
+
+        The factor ``H`` sets a fit's target to ``H`` times its one-step optimum (rule 1); it
+        was measured where that optimum lay below the LR a run trains well at. A rolled-back
+        change is the run's own measurement, over a whole window of training steps, that the
+        target overshot in that direction: an increase that made the loss worse says that
+        ``H`` times the one-step optimum lies above the LR the run trains well at, so ``H``
+        halves (a geometric bisection between the floor and the factor that overshot); a
+        rolled-back decrease doubles it. The floor is ``1 / safety_factor``: the search's own
+        fraction of the one-step optimum (rule 7); the ceiling is ``horizon_factor``.
+
+        Measured on fmnist-lenet (SGD-momentum, tanh; development since 0.9.0): there the
+        one-step optimum lies at 3-9x the tuned LR, explore's increases from a searched LR of
+        5x were each rolled back, and with ``H = 2`` every exploit fit still asked for an
+        increase, so the LR stayed at 5x to the end.
+        """
+        c = self.config
+        if not c.horizon_follows_rollbacks or direction == 0:
+            return
+        floor = 1.0 / c.safety_factor
+        if direction > 0:
+            self.state.horizon = max(self.horizon / 2.0, min(floor, c.horizon_factor))
+        else:
+            self.state.horizon = min(self.horizon * 2.0, c.horizon_factor)
+
     def on_rolled_back(self) -> PendingChange:
         s = self.state
         p = s.pending
         assert p is not None
         s.pending = None
         s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
+        self.follow_rollback(s.rollback_direction)
         s.growth = 1.0
         s.fit_streak = 0  # the fits that agreed led to a change that was undone
         s.rollback_cap = self.config.rollback_cap_fraction * abs(p.lr_after - p.lr_before)

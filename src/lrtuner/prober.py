@@ -196,15 +196,18 @@ class Prober:
         direction: int,
         max_minibatches: int,
         stats: TunerStats,
+        horizon_factor: float | None = None,
     ) -> FitResult:
         """Superbatch loop of one decision at ``lr`` (``delta = lr * d``) within ``bounds``.
 
         ``direction`` (+1 explore, -1 exploit) says which part of a proposal the phase can
         act on (for the adaptive stop); ``max_minibatches`` is the
         most minibatches over all ranks (the ledger's limit); ``decision_index`` seeds the
-        dropout masks. ``EmptyProbeDataError`` for an empty clip range.
+        dropout masks; ``horizon_factor`` is the factor in use (rule 11; default
+        ``config.horizon_factor``). ``EmptyProbeDataError`` for an empty clip range.
         """
         c = self.config
+        horizon = c.horizon_factor if horizon_factor is None else horizon_factor
         if bounds.upper <= 0 and bounds.lower >= 0:
             raise EmptyProbeDataError("clip range is empty (loss not positive)")
         epsilons = probe_epsilons(lr, bounds, c.num_probes, max_span=max(lr, bounds.upper))
@@ -250,7 +253,7 @@ class Prober:
                     direction,
                     z=c.resolve_z,
                     lr=lr,
-                    horizon_factor=c.horizon_factor,
+                    horizon_factor=horizon,
                 ):
                     break
         _, k_sum, _, loss_sum = totals.arrays()

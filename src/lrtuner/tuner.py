@@ -269,7 +269,14 @@ class LRTuner(TunerCheckpoint):
 
     def _roll_back(self, reason: str) -> None:
         assert self._snapshot is not None
+        horizon_before = self.policy.horizon
         pending = self.policy.on_rolled_back()
+        horizon = self.policy.horizon
+        followed = (
+            f"; horizon factor {horizon_before:.3g} -> {horizon:.3g}"
+            if horizon != horizon_before
+            else ""
+        )
         lr_before = self.lr
         self._snapshot.restore(self._params(), self.optimizer, self._buffers())
         self._snapshot = None
@@ -277,7 +284,7 @@ class LRTuner(TunerCheckpoint):
         self._record(
             decision="rolled_back",
             reason=f"{reason} (change at step {pending.step}: "
-            f"{pending.lr_before:.6g} -> {pending.lr_after:.6g})",
+            f"{pending.lr_before:.6g} -> {pending.lr_after:.6g}){followed}",
             lr_before=lr_before,
             lr_after=self.lr,
         )
@@ -369,6 +376,7 @@ class LRTuner(TunerCheckpoint):
             direction=self.policy.acted_direction(),
             max_minibatches=self.schedule.fit_minibatch_limit(self.stats.optimizer_steps),
             stats=self.stats,
+            horizon_factor=self.policy.horizon,
         )
 
     def _apply(
