@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from lrtuner_bench import calibration, methods, runner, schedules
-from lrtuner_bench.tasks import get_task
+from lrtuner_bench.tasks import VALIDATION, get_task
 
 pytest.importorskip("sklearn")
 
@@ -68,9 +68,10 @@ def test_calibrate_reads_development_runs_and_writes_the_file(tmp_path, monkeypa
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(grid_run(lr, 0, final, task=task)))
     # a validation task's runs are never read
-    bad = out / "runs" / "fmnist-lenet" / "calibration-grid" / "lr0.01_seed0.json"
+    held_out = next(n for n in VALIDATION if get_task(n).family == "sgd")
+    bad = out / "runs" / held_out / "calibration-grid" / "lr0.01_seed0.json"
     bad.parent.mkdir(parents=True)
-    bad.write_text(json.dumps(grid_run(0.01, 0, 0.0, task="fmnist-lenet")))
+    bad.write_text(json.dumps(grid_run(0.01, 0, 0.0, task=held_out)))
     target = tmp_path / "cal.json"
     entry = calibration.calibrate(out, "long", target)
     assert entry["sgd"]["lr"] == 0.1  # mean scores: 0.01 -> 0, 0.0316 -> 0.75, 0.1 -> 0.875

@@ -8,6 +8,8 @@ import json
 import pytest
 from bench_scripts import load_script
 
+from lrtuner_bench.tasks import VALIDATION
+
 
 def _record(step, phase, decision, before, after, reason="fit"):
     return {"step": step, "phase": phase, "decision": decision, "lr_before": before,
@@ -61,4 +63,5 @@ def test_validation_tasks_are_refused(tmp_path):
     pytest.importorskip("sklearn")
     with pytest.raises(ValueError, match="validation task"):
         explore_dev = load_script("explore_dev")
-        explore_dev.main(["--tasks", "fmnist-lenet", "--out", str(tmp_path / "x.jsonl")])
+        held_out = VALIDATION[0]
+        explore_dev.main(["--tasks", held_out, "--out", str(tmp_path / "x.jsonl")])
