@@ -53,6 +53,17 @@ tables_of() {
   git worktree add -q --detach "$tree" "$commit"
   rm -rf "$snap"; mkdir -p "$snap/runs"
   for t in "$@"; do cp -r $L/runs/$t "$snap/runs/"; done
+  # LRTuner runs of a later version are not that version's: drop them from the snapshot
+  .venv/bin/python - "$snap" "$version" <<'PY'
+import json, sys
+from pathlib import Path
+def key(v): return tuple(int(x) for x in v.split("."))
+for path in Path(sys.argv[1]).glob("runs/*/lrtuner@*/seed*.json"):
+    v = json.loads(path.read_text())["config"]["method"].get("library_version") or "0.0.0"
+    if key(v) > key(sys.argv[2]):
+        path.unlink()
+        path.with_suffix(".history.jsonl").unlink(missing_ok=True)
+PY
   export PYTHONPATH=$tree/src:$tree/bench/src
   .venv/bin/python - "$snap" <<'PY'
 import sys
