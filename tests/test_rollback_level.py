@@ -8,7 +8,7 @@ import math
 import pytest
 
 from lrtuner.config import TunerConfig
-from lrtuner.policy import TunerPolicy, rank_shift_z
+from lrtuner.policy import DropRate, TunerPolicy, rank_shift_z
 
 
 def policy(**options) -> TunerPolicy:
@@ -189,3 +189,17 @@ def test_a_change_with_too_few_losses_after_it_is_judged_on_all_of_them(inflate,
         assert judged.lr_after == pytest.approx(history[first].lr_before)
     else:
         assert judged.decision != "rolled_back" and judged.epsilons  # kept: fits again
+
+
+def test_the_pending_verdict_is_three_way():
+    """Roll back, wait (too few losses to judge) or release; nothing but release without a
+    snapshot to undo the change with."""
+    p = policy()
+    p.on_accepted(10, 1.0, 2.0)
+    rising = DropRate(rate=-0.5, stderr=0.1, num_steps=10)
+    assert p.pending_verdict(rising, can_undo=True)[0] == "roll_back"
+    assert p.pending_verdict(rising, can_undo=False)[0] == "release"
+    verdict, why = p.pending_verdict(None, can_undo=True)
+    assert verdict == "wait" and "too short" in why
+    assert p.pending_verdict(DropRate(rate=0.1, stderr=0.1, num_steps=10), True)[0] == "release"
+    assert policy(rollback=False).pending_verdict(None, True)[0] == "release"

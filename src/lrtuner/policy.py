@@ -612,6 +612,21 @@ class TunerPolicy:
         else:
             self.state.horizon = min(self.horizon * 2.0, c.horizon_factor)
 
+    def pending_verdict(self, rate: DropRate | None, can_undo: bool) -> tuple[str, str]:
+        """What a decision does with the pending change: ``"roll_back"`` (its window says it
+        made the loss worse, :meth:`should_roll_back`), ``"wait"`` (too few losses after it to
+        judge: it stays pending, :meth:`reopen_window`, and is judged at the next decision on
+        every loss since it) or ``"release"`` (kept). ``can_undo``: a snapshot from before the
+        change is held; without one the change can only be released."""
+        roll, why = self.should_roll_back(rate, loss_finite=True)
+        if not can_undo:
+            return "release", why
+        if roll:
+            return "roll_back", why
+        if rate is None and self.rollback_enabled:
+            return "wait", why
+        return "release", why
+
     def on_rolled_back(self) -> PendingChange:
         s = self.state
         p = s.pending

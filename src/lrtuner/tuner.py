@@ -298,16 +298,15 @@ class LRTuner(TunerCheckpoint):
         }
         unjudged = None
         if self.policy.state.pending is not None:
-            roll, why = self.policy.should_roll_back(rate, loss_finite=True)
-            if roll and self._snapshot is not None:
+            verdict, why = self.policy.pending_verdict(rate, self._snapshot is not None)
+            if verdict == "roll_back":
                 # The gradients of this step belong to the discarded parameters: not applied.
                 self._roll_back(why)
                 self.stats.skipped_steps += 1
                 return
-            if rate is None and self.policy.rollback_enabled and self._snapshot is not None:
+            if verdict == "wait":
                 # Too few losses since the change (a decision right after it, as at the switch
-                # to exploit): it stays pending and is judged at the next decision on every
-                # loss since it; no fit meanwhile, so the snapshot still undoes it.
+                # to exploit): no fit meanwhile, so the snapshot still undoes it.
                 unjudged = self.policy.state.pending
                 self.policy.reopen_window()
             else:
