@@ -15,6 +15,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``h2`` / ``h2-peak0.01``: ``horizon_factor=2`` from the tuned peak or 1/100 of it;
 * ``grow1-peak0.01`` / ``agree2-peak0.01`` / ``v080-peak0.01``: the 0.8.0 changes from 1/100 of
   the tuned peak (``benchmarks/results/consistency-dev``).
+* ``trial-peak0.01`` / ``trial-peak1``: ``explore_by_trial`` (exploratory, not adopted) from
+  1/100 of the tuned peak and from it (``benchmarks/results/explore-trial-dev``).
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
@@ -64,6 +66,10 @@ SCENARIOS["agree2-peak0.01"] = (0.01, {})
 #: 0.8.0 as released (with rule 8's short-window fix), from 1/100 of the tuned peak: the same
 #: options as ``agree2-peak0.01``; a separate name so its runs are told apart (report only).
 SCENARIOS["v080-peak0.01"] = (0.01, {})
+#: exploratory (0.9.0, not adopted): explore raises the LR by the trust region's x2 at every
+#: fit until the first rollback (``explore_by_trial``), from 1/100 of the tuned peak and from it
+SCENARIOS["trial-peak0.01"] = (0.01, {"explore_by_trial": True})
+SCENARIOS["trial-peak1"] = (1.0, {"explore_by_trial": True})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

@@ -173,6 +173,10 @@ class TunerConfig:
     #: one-step optimum); a rolled-back decrease doubles it (ceiling ``horizon_factor``).
     #: ``False``: ``horizon_factor`` for the whole run (0.8.0).
     horizon_follows_rollbacks: bool = True
+    #: Experimental, off (not adopted; ``benchmarks/results/explore-trial-dev``): explore
+    #: raises the LR to its trust region's upper bound at every fit, whatever the fit asks,
+    #: until the first rollback; rollback (rule 8) is then the judge of how far is too far.
+    explore_by_trial: bool = False
     #: Exploit acts on a direction once this many fits in a row propose it, increases too
     #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
     exploit_agreement: int = 2
@@ -217,6 +221,7 @@ class TunerConfig:
         _check_bool("rollback", self.rollback)
         _check_bool("rollback_on_level", self.rollback_on_level)
         _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
+        _check_bool("explore_by_trial", self.explore_by_trial)
         _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)

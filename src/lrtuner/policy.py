@@ -54,7 +54,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import TunerConfig
-from .probe import ClipBounds, clip_bounds, propose_epsilon
+from .probe import ClipBounds, Proposal, clip_bounds, propose_epsilon
 from .seed_search import SeedSearchResult, seed_lr_from_search
 
 if TYPE_CHECKING:
@@ -168,6 +168,8 @@ class PolicyState:
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     #: the horizon factor in use (rule 11); ``None``: ``config.horizon_factor``
     horizon: float | None = None
+    #: ``explore_by_trial`` (experimental): a rollback has ended explore's trials
+    trial_ended: bool = False
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
     window_losses: list[float] = field(default_factory=list)
@@ -500,6 +502,17 @@ class TunerPolicy:
         bounds = fit.bounds
         factor = self.horizon
         proposal = propose_epsilon(k1, k2, bounds, lr, factor)
+        trial = (
+            self.config.explore_by_trial
+            and self.state.phase == "explore"
+            and not self.state.trial_ended
+            and proposal.eps < bounds.upper
+        )
+        if trial:
+            proposal = Proposal(
+                bounds.upper, f"explore trial, until a rollback (the fit: {proposal.reason})",
+                True, False,  # x2 per decision: the trial does not grow the trust region
+            )
         self.note_boundary(proposal.one_step_beyond_upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f" (x{factor:.3g} for the horizon)" if factor != 1 else "")
@@ -634,6 +647,7 @@ class TunerPolicy:
         s.pending = None
         s.rollback_direction = 1 if p.lr_after > p.lr_before else -1
         self.follow_rollback(s.rollback_direction)
+        s.trial_ended = True
         s.growth = 1.0
         s.fit_streak = 0  # the fits that agreed led to a change that was undone
         s.rollback_cap = self.config.rollback_cap_fraction * abs(p.lr_after - p.lr_before)
