@@ -2,9 +2,10 @@
 trial arm against 0.9.0 on the same runs, from 1/100 of the tuned peak and from it. The plan
 is ``benchmarks/results/explore-trial-dev/PLAN.md`` (written before the runs).
 
-0.9.0's runs: 0.8.0's stored runs where 0.9.0 is identical by construction (no rollback), and
-the 0.9.0 reruns of ``horizon-rollback-dev`` where it is not (see
-``horizon_rollback_dev_table.py``)::
+0.9.0's runs: 0.8.0's stored runs where 0.9.0 is identical by construction (no rollback), the
+0.9.0 reruns of ``horizon-rollback-dev`` where it is not (see ``horizon_rollback_dev_table.py``),
+and, for the five tasks with no stored 0.8.0 run there, 0.9.0 run beside the trial arm
+(label ``0.9.0`` in ``runs-c.jsonl``)::
 
     python benchmarks/explore_trial_dev_table.py > benchmarks/results/explore-trial-dev/README.md
 """
@@ -41,6 +42,11 @@ def collect(scale: str) -> dict[str, dict[str, dict[int, float | None]]]:
         if task in tasks and scenario == scale:
             c = cand.get((task, scenario, seed))
             runs[task]["0.9.0"][seed] = c["metric"] if (c and r["rollbacks"]) else r["metric"]
+    # tasks without a stored 0.8.0 run there: 0.9.0 itself, run beside the trial arm
+    for path in sorted((ROOT / "explore-trial-dev").glob("runs-*.jsonl")):
+        for r in _jsonl(path):
+            if r["label"] == "0.9.0" and r["scenario"] == scale:
+                runs[r["task"]]["0.9.0"][r["seed"]] = r["metric"] if r["status"] == "ok" else None
     for r in trial:
         runs[r["task"]]["trial"][r["seed"]] = r["metric"] if r["status"] == "ok" else None
     return runs
