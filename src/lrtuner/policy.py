@@ -3,14 +3,17 @@
 The policy never touches tensors. It sees the training losses, one float per optimizer step,
 and the fits, and answers four questions at each decision boundary:
 
-1. Should the last accepted LR change be rolled back? (:meth:`TunerPolicy.should_roll_back`)
+1. What becomes of the last accepted LR change: rolled back, kept, or left pending until its
+   window is long enough to judge? (:meth:`TunerPolicy.pending_verdict`, on
+   :meth:`TunerPolicy.should_roll_back`; a rollback also moves the horizon factor, rule 11)
 2. Is a fit due now? (:meth:`TunerPolicy.fit_due`)
 3. Where may a fit probe? (:meth:`TunerPolicy.bounds`: the trust region)
 4. Given a fit, what is the decision? (:meth:`TunerPolicy.decide` returns a :class:`Decision`:
    the proposal, clipped and capped, judged by the phase; an accepted one becomes the pending
    change that rollback judges on the next window)
 
-Its constants (``z`` values, patience, minimum change, growth cap, rollback cap) are fields of
+Its constants (``z`` values, patience, minimum change, growth cap, rollback cap, horizon factor)
+are fields of
 :class:`~lrtuner.config.TunerConfig`.
 
 **Loss-drop rate.** Training losses are grouped in windows between decision boundaries. The
