@@ -13,8 +13,7 @@ and the fits, and answers four questions at each decision boundary:
    change that rollback judges on the next window)
 
 Its constants (``z`` values, patience, minimum change, growth cap, rollback cap, horizon factor)
-are fields of
-:class:`~lrtuner.config.TunerConfig`.
+are fields of :class:`~lrtuner.config.TunerConfig`.
 
 **Loss-drop rate.** Training losses are grouped in windows between decision boundaries. The
 drop rate of a window is minus the least-squares slope of loss against step inside it,
