@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 SEARCH_PREFIX = "seed search"
@@ -74,17 +75,25 @@ def _fmt(values: list[float], digits: int = 2) -> str:
     return f"{med:.{digits}g} [{min(values):.{digits}g}-{max(values):.{digits}g}]"
 
 
-def task_rows(task_dir: Path) -> tuple[list[dict], float | None, str]:
-    """Per-run rows of a task, the tuned baseline's final LR over its peak, and its split."""
-    rows, split = [], "?"
-    for run_path in sorted(task_dir.glob("lrtuner@peak*/seed*.json")):
+def lrtuner_runs(
+    task_dir: Path, pattern: str = "lrtuner@peak*"
+) -> Iterator[tuple[dict, list[dict]]]:
+    """The stored LRTuner runs of a task folder (method folders matching ``pattern``) that
+    have a decision history: ``(run record, history records)``, in path order. The tuned peak
+    a run started from is ``run["config"]["method"]["peak_lr"]``."""
+    for run_path in sorted(task_dir.glob(f"{pattern}/seed*.json")):
         run = json.loads(run_path.read_text())
-        peak = run["config"]["method"]["peak_lr"]
         hist_path = run_path.with_name(run.get("history_file") or "")
         if not run.get("history_file") or not hist_path.is_file():
             continue
-        history = [json.loads(line) for line in hist_path.read_text().splitlines() if line]
-        rows.append(run_row(history, peak))
+        yield run, [json.loads(line) for line in hist_path.read_text().splitlines() if line]
+
+
+def task_rows(task_dir: Path) -> tuple[list[dict], float | None, str]:
+    """Per-run rows of a task, the tuned baseline's final LR over its peak, and its split."""
+    rows, split = [], "?"
+    for run, history in lrtuner_runs(task_dir):
+        rows.append(run_row(history, run["config"]["method"]["peak_lr"]))
     anneal = None
     base = sorted(task_dir.glob("baseline/seed*.json"))
     if base:

@@ -20,12 +20,11 @@ Sources (long budgets, same task, seed LR and training seed in both arms):
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from collections import defaultdict
-from pathlib import Path
 
+from decision_table import lrtuner_runs
 from divisor_dev_table import ROOT, _jsonl, baseline
 
 FROM_LONG = ("fmnist-lenet", "fmnist-denoise", "digits-hingemlp", "digits-bncnn")
@@ -37,13 +36,9 @@ def reference_runs() -> dict[tuple[str, str, int], dict]:
     runs: dict[tuple[str, str, int], dict] = {}
     for task in FROM_LONG:
         for scale in SCALES:
-            folder = ROOT / "long" / "runs" / task / f"lrtuner@peak{scale}"
-            for path in sorted(folder.glob("seed*.json")):
-                r = json.loads(path.read_text())
+            for r, history in lrtuner_runs(ROOT / "long" / "runs" / task, f"lrtuner@peak{scale}"):
                 if r["config"]["method"].get("library_version") != "0.8.0":
                     continue
-                history = [json.loads(line) for line in Path(
-                    str(path).replace(".json", ".history.jsonl")).read_text().splitlines()]
                 runs[(task, f"peak{scale}", r["seed"])] = {
                     "metric": r["final_metric"] if r["status"] == "ok" else None,
                     "rollbacks": sum(h["decision"] == "rolled_back" for h in history),

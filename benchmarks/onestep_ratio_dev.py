@@ -14,23 +14,20 @@ about 2 everywhere; a rule that follows the fits can only reach the tuned LR whe
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
+
+from decision_table import lrtuner_runs
 
 from lrtuner_bench.tasks import DEVELOPMENT
 
 
 def ratios(root: Path, task: str) -> list[float]:
-    grid = root / "runs" / task / "baseline-grid" / "grid.json"
-    if not grid.exists():
-        return []
-    peak = float(json.loads(grid.read_text())["chosen_lr"])
     out = []
-    for path in sorted((root / "runs" / task).glob("lrtuner@peak*/seed*.history.jsonl")):
-        for line in path.read_text().splitlines():
-            rec = json.loads(line)
+    for run, history in lrtuner_runs(root / "runs" / task):
+        peak = run["config"]["method"]["peak_lr"]
+        for rec in history:
             coefficients = rec.get("coefficients")
             if not coefficients or rec["phase"] not in ("explore", "exploit"):
                 continue

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import statistics
 import sys
 from pathlib import Path
+
+from decision_table import lrtuner_runs
 
 from lrtuner_bench.tasks import DEVELOPMENT
 
@@ -29,12 +30,8 @@ def increases(root: Path) -> list[tuple[str, float, str, float | None]]:
     """(task, LR after / tuned peak, "kept" or "rolled_back", z of the drop-rate change)."""
     rows = []
     for task in DEVELOPMENT:
-        grid = root / "runs" / task / "baseline-grid" / "grid.json"
-        if not grid.exists():
-            continue
-        peak = float(json.loads(grid.read_text())["chosen_lr"])
-        for path in sorted((root / "runs" / task).glob("lrtuner@peak*/seed*.history.jsonl")):
-            history = [json.loads(line) for line in path.read_text().splitlines()]
+        for run, history in lrtuner_runs(root / "runs" / task):
+            peak = run["config"]["method"]["peak_lr"]
             for rec, nxt in itertools.pairwise(history):
                 if rec["phase"] != "explore" or rec["decision"] != "accepted":
                     continue
