@@ -503,18 +503,7 @@ class TunerPolicy:
             return Decision(False, "probe loss is not finite", lr, None, False, phase)
         bounds = fit.bounds
         factor = self.horizon
-        proposal = propose_epsilon(k1, k2, bounds, lr, factor)
-        trial = (
-            self.config.explore_by_trial
-            and self.state.phase == "explore"
-            and not self.state.trial_ended
-            and proposal.eps < bounds.upper
-        )
-        if trial:
-            proposal = Proposal(
-                bounds.upper, f"explore trial, until a rollback (the fit: {proposal.reason})",
-                True, False,  # x2 per decision: the trial does not grow the trust region
-            )
+        proposal = self._explore_trial(propose_epsilon(k1, k2, bounds, lr, factor), bounds)
         self.note_boundary(proposal.one_step_beyond_upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f" (x{factor:.3g} for the horizon)" if factor != 1 else "")
@@ -530,6 +519,18 @@ class TunerPolicy:
         return Decision(
             accepted, f"{why}: {reason}", lr, proposed_lr, explore_ended, self.state.phase
         )
+
+    def _explore_trial(self, proposal: Proposal, bounds: ClipBounds) -> Proposal:
+        """``explore_by_trial`` (experimental): until the first rollback, explore proposes the
+        trust region's upper bound whatever the fit asks; the trial does not grow the region
+        (x2 per decision). Otherwise the fit's proposal, unchanged."""
+        s = self.state
+        if not self.config.explore_by_trial or s.phase != "explore" or s.trial_ended:
+            return proposal
+        if proposal.eps >= bounds.upper:
+            return proposal
+        reason = f"explore trial, until a rollback (the fit: {proposal.reason})"
+        return Proposal(bounds.upper, reason, True, False)
 
     def _is_change(self, eps: float, lr: float) -> bool:
         """A proposal moves the LR by at least ``min_relative_change`` of it (else: no change)."""

@@ -196,18 +196,17 @@ class Prober:
         direction: int,
         max_minibatches: int,
         stats: TunerStats,
-        horizon_factor: float | None = None,
+        horizon_factor: float,
     ) -> FitResult:
         """Superbatch loop of one decision at ``lr`` (``delta = lr * d``) within ``bounds``.
 
         ``direction`` (+1 explore, -1 exploit) says which part of a proposal the phase can
         act on (for the adaptive stop); ``max_minibatches`` is the
         most minibatches over all ranks (the ledger's limit); ``decision_index`` seeds the
-        dropout masks; ``horizon_factor`` is the factor in use (rule 11; default
-        ``config.horizon_factor``). ``EmptyProbeDataError`` for an empty clip range.
+        dropout masks; ``horizon_factor`` is the factor in use (the policy's, rule 11).
+        ``EmptyProbeDataError`` for an empty clip range.
         """
         c = self.config
-        horizon = c.horizon_factor if horizon_factor is None else horizon_factor
         if bounds.upper <= 0 and bounds.lower >= 0:
             raise EmptyProbeDataError("clip range is empty (loss not positive)")
         epsilons = probe_epsilons(lr, bounds, c.num_probes, max_span=max(lr, bounds.upper))
@@ -253,7 +252,7 @@ class Prober:
                     direction,
                     z=c.resolve_z,
                     lr=lr,
-                    horizon_factor=horizon,
+                    horizon_factor=horizon_factor,
                 ):
                     break
         _, k_sum, _, loss_sum = totals.arrays()
