@@ -43,6 +43,10 @@ NEW = (
     "digits-tanhmlp",
     "fmnist-softmax",
     "tweets-embmlp",
+    "diabetes-linear",
+    "digits-selumlp",
+    "fmnist-smallmlp",
+    "tweets-fasttext",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -62,8 +66,11 @@ FORMER_VALIDATION_07 = ("tweets-textcnn", "fmnist-vit", "shakespeare-nplm", "dig
 #: validation for 0.8.0; development since 0.9.0 (their results and decision logs were read
 #: before the change of 0.9.0 was chosen), replaced by the four below.
 FORMER_VALIDATION_08 = ("fmnist-lenet", "digits-hingemlp", "fmnist-denoise", "digits-bncnn")
-#: declared for 0.9.0, before any of their runs.
-VALIDATION_SINCE_09 = ("digits-gru", "digits-tanhmlp", "fmnist-softmax", "tweets-embmlp")
+#: validation for 0.9.0; development since 0.10.0 (their results and decision logs were read
+#: before the change of 0.10.0 was chosen), replaced by the four below.
+FORMER_VALIDATION_09 = ("digits-gru", "digits-tanhmlp", "fmnist-softmax", "tweets-embmlp")
+#: declared for 0.10.0, before any of their runs.
+VALIDATION_SINCE_010 = ("diabetes-linear", "digits-selumlp", "fmnist-smallmlp", "tweets-fasttext")
 
 
 def test_split_is_declared_with_reasons():
@@ -78,7 +85,8 @@ def test_split_is_declared_with_reasons():
     assert set(FORMER_VALIDATION_07) <= set(DEVELOPMENT)
     assert "digits-deepmlp" in DEVELOPMENT and "shakespeare-rnn" in DEVELOPMENT
     assert set(FORMER_VALIDATION_08) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_09)
+    assert set(FORMER_VALIDATION_09) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_010)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -163,6 +171,16 @@ def test_required_families_are_present():
     assert softmax_opt.param_groups[0]["momentum"] == 0.0  # plain SGD
     assert any(isinstance(m, nn.EmbeddingBag) for m in _modules("tweets-embmlp"))
     assert optimizer("tweets-embmlp") is torch.optim.AdamW
+    assert [type(m) for m in _modules("diabetes-linear")] == [nn.Linear]  # convex least squares
+    assert get_task("diabetes-linear").metric == "test_mse"
+    selu = _modules("digits-selumlp")
+    assert any(isinstance(m, nn.SELU) for m in selu) and not any(isinstance(m, norms) for m in selu)
+    assert optimizer("digits-selumlp") is torch.optim.Adam
+    nesterov = get_task("fmnist-smallmlp").make_optimizer([nn.Parameter(torch.zeros(1))], 0.1)
+    assert nesterov.param_groups[0]["nesterov"] and nesterov.param_groups[0]["momentum"] == 0.9
+    assert any(isinstance(m, nn.EmbeddingBag) for m in _modules("tweets-fasttext"))
+    fasttext = get_task("tweets-fasttext").make_optimizer([nn.Parameter(torch.zeros(1))], 1.0)
+    assert type(fasttext) is torch.optim.SGD and fasttext.param_groups[0]["momentum"] == 0.0
 
 
 @pytest.mark.parametrize("name", NEW)

