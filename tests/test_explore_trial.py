@@ -1,5 +1,5 @@
-"""``explore_by_trial`` (experimental, off by default): explore raises the LR to its trust
-region's upper bound at every fit until the first rollback. Exact on quadratics."""
+"""Rule 12, ``explore_by_trial`` (on by default since 0.10.0): explore raises the LR to its
+trust region's upper bound at every fit until the first rollback. Exact on quadratics."""
 
 from __future__ import annotations
 
@@ -23,18 +23,65 @@ def test_explore_climbs_by_the_trust_region_until_a_rollback():
     assert first.accepted and first.proposed_lr == pytest.approx(0.2)  # x2, not 0.08
     assert "explore trial, until a rollback" in first.reason
     assert p.state.growth == 1.0  # the trial does not widen the trust region
+    assert p.state.fit_streak == 1  # it counts as an increase in exploit's agreement streak
     p.on_rolled_back()
     assert p.state.trial_ended
     after = p.decide(quadratic(-0.02, p.bounds(0.1)), 0.1, None, step=20)
     assert not after.accepted and "explore rejects a decrease" in after.reason
 
 
-def test_off_by_default_and_never_in_exploit():
-    p = policy()
-    assert not p.config.explore_by_trial
+def test_on_by_default_off_on_request_and_never_in_exploit():
+    assert policy().config.explore_by_trial
+    p = policy(explore_by_trial=False)  # 0.9.0: explore follows the fits from the start
     d = p.decide(quadratic(-0.02, p.bounds(0.1)), 0.1, None, step=10)
     assert not d.accepted
     q = policy(explore_by_trial=True, explore_steps=0, exploit_agreement=0)
     q.update_phase(1)
     d = q.decide(quadratic(0.02, q.bounds(0.1)), 0.1, None, step=10)  # exploit: an increase
     assert not d.accepted and "trial" not in d.reason
+
+
+def _train_digits(digits, **options):
+    """A ReLU MLP on real digits, SGD-momentum from 0.003 (a tenth of the LR this MLP trains
+    well at), no seed search: explore's 300 steps hold ten decisions."""
+    import torch
+    import torch.nn.functional as F
+    from digits_testbed import build_tuner, make_batches
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    base = torch.optim.SGD(model.parameters(), lr=0.003, momentum=0.9)
+    tuner = build_tuner(
+        digits, model, base, total_steps=1200, explore_steps=300, recompute_every=30,
+        seed_search=False, cooldown_share=0.0, **options,
+    )
+    batches = make_batches(digits[0], digits[1], 32, seed=4)
+    for step in range(300):
+        x, y = batches[step % len(batches)]
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        tuner.step(loss=loss)
+    return tuner
+
+
+def test_on_real_data_explore_climbs_where_the_fit_asks_less_until_a_rollback(digits):
+    trial, off = _train_digits(digits), _train_digits(digits, explore_by_trial=False)
+    # the same run up to the first fit that asks for less than the trust region's bound ...
+    same = 0
+    while trial.history[same].reason == off.history[same].reason:
+        assert trial.history[same].lr_after == pytest.approx(off.history[same].lr_after)
+        same += 1
+    assert same >= 1
+    first, without = trial.history[same], off.history[same]
+    # ... where 0.9.0 rejects the fit's decrease and the trial takes the bound instead
+    assert without.decision == "rejected" and "explore rejects a decrease" in without.reason
+    assert first.decision == "accepted" and "explore trial, until a rollback" in first.reason
+    assert first.proposed_lr >= 2 * first.lr_before
+    # the next decision undoes it (the run's own measurement: too far), which ends the trial
+    rollback = trial.history[same + 1]
+    assert rollback.decision == "rolled_back" and rollback.lr_after == first.lr_before
+    assert trial.policy.state.trial_ended
+    assert not any("explore trial" in r.reason for r in trial.history[same + 1 :])
+    assert not any("explore trial" in r.reason for r in off.history)

@@ -22,7 +22,9 @@ def test_horizon_eps_is_the_multiple_of_the_one_step_optimum():
 
 @pytest.mark.parametrize("factor", [1.0, 2.0, 3.0])
 def test_decide_moves_to_factor_times_the_fitted_minimum(factor):
-    config = TunerConfig(explore_steps=100, horizon_factor=factor, max_lr_factor=4.0)
+    config = TunerConfig(
+        explore_steps=100, horizon_factor=factor, max_lr_factor=4.0, explore_by_trial=False
+    )
     p = TunerPolicy(config.resolve())
     bounds = p.bounds(0.1)  # LR range [0.025, 0.4]
     decision = p.decide(quadratic(0.02, bounds), 0.1, None, step=10)  # one-step optimum 0.12

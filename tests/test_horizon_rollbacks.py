@@ -22,7 +22,7 @@ def roll_back(p: TunerPolicy, lr_before: float, lr_after: float) -> None:
 
 
 def test_a_rolled_back_increase_halves_the_factor_and_the_next_fit_uses_it():
-    p = policy()
+    p = policy(explore_by_trial=False)  # the fits' own proposals (rule 12 off)
     assert p.horizon == 2.0  # config.horizon_factor until a rollback
     first = p.decide(quadratic(0.02, p.bounds(0.1)), 0.1, None, step=5)  # one-step optimum 0.12
     assert first.proposed_lr == pytest.approx(0.24) and "(x2 for the horizon)" in first.reason

@@ -109,7 +109,7 @@ def test_judge_by_phase():
 
 
 def test_decide_accepts_the_fitted_minimum_and_holds_it_pending():
-    p = policy(explore_steps=100, seed_search=False)
+    p = policy(explore_steps=100, seed_search=False, explore_by_trial=False)
     p.record_loss(2.0)
     p.record_loss(1.9)
     p.record_loss(1.8)
@@ -133,8 +133,8 @@ def test_a_fit_that_is_not_finite_changes_nothing():
 def test_after_a_seed_search_explore_follows_the_fit_and_grows_on_consistent_requests():
     """No cap below the fitted optimum: an explore fit whose minimum lies beyond the upper
     bound moves the LR to the bound, and consecutive such fits widen the bound (x2, x3, x5),
-    with or without a seed search."""
-    p = policy(explore_steps=100)
+    with or without a seed search (rule 12 off: the fits' own proposals)."""
+    p = policy(explore_steps=100, explore_by_trial=False)
     p.note_seed_search()
     # fitted one-step optimum 1 + 0.9 = 1.9: accepted as fitted
     d = p.decide(quadratic_with_minimum_at(0.9, p.bounds(1.0)), 1.0, None, 5)
@@ -168,7 +168,7 @@ def test_rollback_judges_the_window_after_a_change_and_caps_the_next_move():
 
 
 def test_open_ended_explore_ends_after_decreases_on_a_saturated_loss():
-    p = policy(seed_search=False)
+    p = policy(seed_search=False, explore_by_trial=False)
     flat = DropRate(rate=0.0, stderr=1.0, num_steps=10)
     ended = []
     for step in (10, 20, 30):

@@ -173,10 +173,11 @@ class TunerConfig:
     #: one-step optimum); a rolled-back decrease doubles it (ceiling ``horizon_factor``).
     #: ``False``: ``horizon_factor`` for the whole run (0.8.0).
     horizon_follows_rollbacks: bool = True
-    #: Experimental, off (not adopted; ``benchmarks/results/explore-trial-dev``): explore
-    #: raises the LR to its trust region's upper bound at every fit, whatever the fit asks,
-    #: until the first rollback; rollback (rule 8) is then the judge of how far is too far.
-    explore_by_trial: bool = False
+    #: Rule 12 (0.10.0): until the run's first rollback, explore raises the LR to its trust
+    #: region's upper bound (``max_lr_factor``, x2) at every fit, whatever the fit asks;
+    #: rollback (rule 8) is the judge of how far is too far, and the first one ends the trial.
+    #: ``False``: explore follows the fits from the start (0.9.0).
+    explore_by_trial: bool = True
     #: Exploit acts on a direction once this many fits in a row propose it, increases too
     #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
     exploit_agreement: int = 2

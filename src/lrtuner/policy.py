@@ -5,12 +5,14 @@ and the fits, and answers four questions at each decision boundary:
 
 1. What becomes of the last accepted LR change: rolled back, kept, or left pending until its
    window is long enough to judge? (:meth:`TunerPolicy.pending_verdict`, on
-   :meth:`TunerPolicy.should_roll_back`; a rollback also moves the horizon factor, rule 11)
+   :meth:`TunerPolicy.should_roll_back`; a rollback also moves the horizon factor, rule 11,
+   and ends explore's trial, rule 12)
 2. Is a fit due now? (:meth:`TunerPolicy.fit_due`)
 3. Where may a fit probe? (:meth:`TunerPolicy.bounds`: the trust region)
 4. Given a fit, what is the decision? (:meth:`TunerPolicy.decide` returns a :class:`Decision`:
-   the proposal, clipped and capped, judged by the phase; an accepted one becomes the pending
-   change that rollback judges on the next window)
+   the proposal, clipped and capped, judged by the phase; until the first rollback, explore
+   proposes its trust region's upper bound instead, rule 12; an accepted one becomes the
+   pending change that rollback judges on the next window)
 
 Its constants (``z`` values, patience, minimum change, growth cap, rollback cap, horizon factor)
 are fields of :class:`~lrtuner.config.TunerConfig`.
@@ -170,7 +172,7 @@ class PolicyState:
     growth: float = 1.0  # explore: multiplier of the trust-region factor after boundary hits
     #: the horizon factor in use (rule 11); ``None``: ``config.horizon_factor``
     horizon: float | None = None
-    #: ``explore_by_trial`` (experimental): a rollback has ended explore's trials
+    #: ``explore_by_trial`` (rule 12): a rollback has ended explore's trial
     trial_ended: bool = False
     seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
@@ -521,9 +523,22 @@ class TunerPolicy:
         )
 
     def _explore_trial(self, proposal: Proposal, bounds: ClipBounds) -> Proposal:
-        """``explore_by_trial`` (experimental): until the first rollback, explore proposes the
-        trust region's upper bound whatever the fit asks; the trial does not grow the region
-        (x2 per decision). Otherwise the fit's proposal, unchanged."""
+        """Rule 12 (``explore_by_trial``, 0.10.0): until the run's first rollback, explore
+        proposes the trust region's upper bound (x2 for ``max_lr_factor = 2``) whatever the fit
+        asks; a fit that asks for more still gets its own proposal (and grows the region,
+        :meth:`note_boundary`), the trial itself does not. After the first rollback, or
+        outside explore, the fit's proposal, unchanged.
+
+        Why: the fits' one-step optimum is a biased guide to the LR a run trains well at, and
+        the bias is not a constant: across 25 development tasks the tuned peak lay 0.06-8x
+        from it (``benchmarks/results/onestep-ratio-dev``), so no fixed fraction of it finds
+        the tuned LR. A rollback, on the other hand, is the run's own window-long measurement
+        that an LR was too high: 113 of 114 rolled-back increases of the stored development
+        runs had set the LR above 1/1.5 of the tuned peak (``window-signal-dev``). So explore
+        climbs until the run itself says "too far", and rule 8 undoes the last doubling.
+        The trial's proposals count as increases in exploit's agreement streak (rule 10),
+        as they did in the runs it was chosen on.
+        """
         s = self.state
         if not self.config.explore_by_trial or s.phase != "explore" or s.trial_ended:
             return proposal
