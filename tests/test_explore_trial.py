@@ -85,3 +85,20 @@ def test_on_real_data_explore_climbs_where_the_fit_asks_less_until_a_rollback(di
     assert trial.policy.state.trial_ended
     assert not any("explore trial" in r.reason for r in trial.history[same + 1 :])
     assert not any("explore trial" in r.reason for r in off.history)
+
+
+def test_open_ended_explore_ends_by_rule_6_only_after_the_trial():
+    from lrtuner.policy import DropRate
+
+    p = TunerPolicy(TunerConfig(seed_search=False, horizon_factor=1.0).resolve())
+    assert p.state.explore_steps is None  # no total_steps: explore ends by itself (rule 6)
+    flat = DropRate(rate=0.0, stderr=1.0, num_steps=10)
+    for step in (10, 20, 30, 40):  # the fits ask for less on a saturated loss: the trial climbs
+        d = p.decide(quadratic(-0.3, p.bounds(1.0)), 1.0, flat, step)
+        assert d.accepted and not d.explore_ended and "explore trial" in d.reason
+        p.release_pending()
+    p.on_accepted(40, 1.0, 2.0)
+    p.on_rolled_back()  # the first rollback ends the trial; rule 6 then counts the fits
+    ended = [p.decide(quadratic(-0.3, p.bounds(1.0)), 1.0, flat, s).explore_ended
+             for s in (50, 60, 70)]
+    assert ended == [False, False, True] and p.state.phase == "exploit"
