@@ -6,7 +6,8 @@
 #    (*-0.5.0.md): the fourteen tasks of 0.5.0, reported by the 0.5.0 code and split (commit
 #    5934891), the 0.6.0 tables (*-0.6.0.md): its eighteen tasks (commit fc1f6b2), and the
 #    0.7.0 tables (*-0.7.0.md): its twenty-two tasks (commit 2529bad), and the 0.8.0 tables
-#    (*-0.8.0.md): its twenty-eight tasks (commit 5efd0e5), all by tables_of; 3. the full
+#    (*-0.8.0.md): its twenty-eight tasks (commit 5efd0e5), and the 0.9.0 tables (*-0.9.0.md):
+#    its thirty-two tasks (commit c7bf83b), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -86,14 +87,16 @@ PY
   git worktree remove --force "$tree"
 }
 # the 0.5.0 tables: its fourteen tasks; 0.6.0: its eighteen; 0.7.0: its twenty-two; 0.8.0:
-# its twenty-eight
+# its twenty-eight; 0.9.0: its thirty-two
 V050="$OLD wine-mlp digits-cnn fmnist-resmlp tweets-transformer"
 tables_of 0.5.0 5934891 fourteen $V050
 V060="$V050 digits-logreg digits-autoencoder tweets-bow shakespeare-charcnn"
 tables_of 0.6.0 fc1f6b2 eighteen $V060
 V070="$V060 tweets-textcnn fmnist-vit shakespeare-nplm digits-vae"
 tables_of 0.7.0 2529bad twenty-two $V070
-tables_of 0.8.0 5efd0e5 twenty-eight $V070 fmnist-lenet digits-deepmlp fmnist-denoise shakespeare-rnn digits-hingemlp digits-bncnn
+V080="$V070 fmnist-lenet digits-deepmlp fmnist-denoise shakespeare-rnn digits-hingemlp digits-bncnn"
+tables_of 0.8.0 5efd0e5 twenty-eight $V080
+tables_of 0.9.0 c7bf83b thirty-two $V080 digits-gru digits-tanhmlp fmnist-softmax tweets-embmlp
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md
