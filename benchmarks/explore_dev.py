@@ -15,8 +15,12 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 * ``h2`` / ``h2-peak0.01``: ``horizon_factor=2`` from the tuned peak or 1/100 of it;
 * ``grow1-peak0.01`` / ``agree2-peak0.01`` / ``v080-peak0.01``: the 0.8.0 changes from 1/100 of
   the tuned peak (``benchmarks/results/consistency-dev``).
-* ``trial-peak0.01`` / ``trial-peak1``: ``explore_by_trial`` (exploratory, not adopted) from
-  1/100 of the tuned peak and from it (``benchmarks/results/explore-trial-dev``).
+* ``trial-peak0.01`` / ``trial-peak1``: ``explore_by_trial`` from 1/100 of the tuned peak and
+  from it (``benchmarks/results/explore-trial-dev``, exploratory, and
+  ``benchmarks/results/trial-criterion-dev``, the criterion that made it rule 12 of 0.10.0).
+
+Scenarios without options (``search``, ``peakX``, ...) run the library's *current* defaults:
+a stored run is labelled (``--label``) with the version it was made with.
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 Each run appends one JSON line to ``--out`` (runs already there are skipped), so the script
