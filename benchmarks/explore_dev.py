@@ -19,6 +19,9 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
   from it (``benchmarks/results/explore-trial-dev``, exploratory, and
   ``benchmarks/results/trial-criterion-dev``, the criterion that made it rule 12 of 0.10.0).
 
+* ``trialgrow-peak0.01`` / ``chances8-peak0.01``: the trial's reach, exploratory
+  (``benchmarks/results/trial-growth-dev``).
+
 Scenarios without options (``search``, ``peakX``, ...) run the library's *current* defaults:
 a stored run is labelled (``--label``) with the version it was made with.
 
@@ -74,6 +77,11 @@ SCENARIOS["v080-peak0.01"] = (0.01, {})
 #: fit until the first rollback (``explore_by_trial``), from 1/100 of the tuned peak and from it
 SCENARIOS["trial-peak0.01"] = (0.01, {"explore_by_trial": True})
 SCENARIOS["trial-peak1"] = (1.0, {"explore_by_trial": True})
+#: the trial's reach (exploratory, ``benchmarks/results/trial-growth-dev``): from 1/100 of the
+#: tuned peak, consecutive trials widening the region (``trialgrow``), or twice as many
+#: explore decisions (``chances8``)
+SCENARIOS["trialgrow-peak0.01"] = (0.01, {"explore_trial_growth": True})
+SCENARIOS["chances8-peak0.01"] = (0.01, {"explore_chances": 8})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

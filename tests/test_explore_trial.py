@@ -102,3 +102,16 @@ def test_open_ended_explore_ends_by_rule_6_only_after_the_trial():
     ended = [p.decide(quadratic(-0.3, p.bounds(1.0)), 1.0, flat, s).explore_ended
              for s in (50, 60, 70)]
     assert ended == [False, False, True] and p.state.phase == "exploit"
+
+
+def test_trial_growth_gallops_when_asked():
+    p = policy(explore_by_trial=True, explore_trial_growth=True)
+    lr, factors = 0.1, []
+    for step in (10, 20, 30, 40, 50):
+        d = p.decide(quadratic(-0.02 * lr / 0.1, p.bounds(lr)), lr, None, step=step)
+        assert d.accepted and "explore trial" in d.reason
+        factors.append(d.proposed_lr / lr)
+        lr = d.proposed_lr
+        p.release_pending()
+    assert factors == pytest.approx([2.0, 3.0, 5.0, 9.0, 9.0])  # capped by max_explore_growth
+    assert not policy().config.explore_trial_growth  # off by default

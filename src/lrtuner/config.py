@@ -178,6 +178,10 @@ class TunerConfig:
     #: rollback (rule 8) is the judge of how far is too far, and the first one ends the trial.
     #: ``False``: explore follows the fits from the start (0.9.0).
     explore_by_trial: bool = True
+    #: Experimental, off (``benchmarks/results/trial-growth-dev``): each trial that is not
+    #: rolled back widens the next trust region as a fit beyond the bound does (rule 1's
+    #: growth: x2, x3, x5, x9), so the trial gallops; rollback's cap then bisects.
+    explore_trial_growth: bool = False
     #: Exploit acts on a direction once this many fits in a row propose it, increases too
     #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
     exploit_agreement: int = 2
@@ -223,6 +227,7 @@ class TunerConfig:
         _check_bool("rollback_on_level", self.rollback_on_level)
         _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
         _check_bool("explore_by_trial", self.explore_by_trial)
+        _check_bool("explore_trial_growth", self.explore_trial_growth)
         _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)

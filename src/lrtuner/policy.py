@@ -538,6 +538,9 @@ class TunerPolicy:
         climbs until the run itself says "too far", and rule 8 undoes the last doubling.
         The trial's proposals count as increases in exploit's agreement streak (rule 10),
         as they did in the runs it was chosen on.
+
+        ``explore_trial_growth`` (experimental, off): a trial counts as a fit beyond the
+        bound, so consecutive trials widen the region (x2, x3, x5, x9: a galloping search).
         """
         s = self.state
         if not self.config.explore_by_trial or s.phase != "explore" or s.trial_ended:
@@ -545,7 +548,7 @@ class TunerPolicy:
         if proposal.eps >= bounds.upper:
             return proposal
         reason = f"explore trial, until a rollback (the fit: {proposal.reason})"
-        return Proposal(bounds.upper, reason, True, False)
+        return Proposal(bounds.upper, reason, True, self.config.explore_trial_growth)
 
     def _is_change(self, eps: float, lr: float) -> bool:
         """A proposal moves the LR by at least ``min_relative_change`` of it (else: no change)."""
