@@ -160,7 +160,8 @@ class TunerConfig:
     adaptive_explore_patience: int = 3
     #: Smallest LR change (relative) a decision acts on.
     min_relative_change: float = 0.05
-    #: Cap on the explore trust-region growth multiplier (``seed_search=False`` only).
+    #: Cap on explore's trust-region growth multiplier (rule 1: x2, x3, x5, x9 on consecutive
+    #: fits whose one-step minimum lies beyond the bound).
     max_explore_growth: float = 8.0
     #: After a rollback, a same-direction move is capped to this share of the undone change.
     rollback_cap_fraction: float = 0.5
