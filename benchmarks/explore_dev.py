@@ -19,8 +19,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
   from it (``benchmarks/results/explore-trial-dev``, exploratory, and
   ``benchmarks/results/trial-criterion-dev``, the criterion that made it rule 12 of 0.10.0).
 
-* ``trialgrow-peak0.01`` / ``chances8-peak0.01``: the trial's reach, exploratory
-  (``benchmarks/results/trial-growth-dev``).
+* ``trialgrow-peak0.01`` / ``chances8-peak0.01``, ``off300`` / ``trialgrow-off300``: the
+  trial's reach, exploratory (``benchmarks/results/trial-growth-dev``).
 
 Scenarios without options (``search``, ``peakX``, ...) run the library's *current* defaults:
 a stored run is labelled (``--label``) with the version it was made with.
@@ -82,6 +82,10 @@ SCENARIOS["trial-peak1"] = (1.0, {"explore_by_trial": True})
 #: explore decisions (``chances8``)
 SCENARIOS["trialgrow-peak0.01"] = (0.01, {"explore_trial_growth": True})
 SCENARIOS["chances8-peak0.01"] = (0.01, {"explore_chances": 8})
+#: a start 300x below the tuned peak, the search off (tweets-fasttext's searched LR in 0.10.0's
+#: validation): 0.10.0's trial (``off300``) and the galloping one (``trialgrow-off300``)
+SCENARIOS["off300"] = (1 / 300, {"seed_search": False})
+SCENARIOS["trialgrow-off300"] = (1 / 300, {"seed_search": False, "explore_trial_growth": True})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:
