@@ -27,6 +27,13 @@ HEADER = (
 )
 
 
+PART2 = {"off300": "0.10.0 from 1/300", "trialgrow-off300": "galloping trial from 1/300"}
+HEADER2 = (
+    "Second part (PLAN.md): the seed search off and the seed LR 1/300 of the tuned peak, 0.10.0's "
+    "trial against the galloping one; development tasks only, exploratory, seeds 0-2."
+)
+
+
 def _records() -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     for path in [
@@ -34,40 +41,49 @@ def _records() -> dict[str, list[dict]]:
         ROOT / "trial-criterion-dev" / "runs-trial.jsonl",
     ]:
         out["0.10.0"] += [r for r in _jsonl(path) if r["scenario"] == "trial-peak0.01"]
-    for arm in ("trialgrow", "chances8"):
+    for arm in ("trialgrow", "chances8", *PART2):
         path = ROOT / "trial-growth-dev" / f"runs-{arm}.jsonl"
         out[arm] = _jsonl(path) if path.exists() else []
     return out
 
 
-def main() -> int:
-    records = _records()
-    tasks = {r["task"] for arm in ("trialgrow", "chances8") for r in records[arm]}
+def part(records: dict[str, list[dict]], labels: dict[str, str], reference: str, command: str,
+         header: str) -> str:
+    """One part's table against check (a)'s threshold, and the LR at the switch."""
+    arms = [a for a in labels if a != reference]
+    tasks = {r["task"] for arm in arms for r in records[arm]}
     runs: dict[str, dict[str, dict[int, float | None]]] = defaultdict(lambda: defaultdict(dict))
     switch: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for arm, rs in records.items():
-        for r in rs:
+    for arm in labels:
+        for r in records[arm]:
             if r["task"] in tasks:
                 runs[r["task"]][arm][r["seed"]] = r["metric"] if r["status"] == "ok" else None
                 if r.get("lr_at_switch"):
                     switch[r["task"]][arm].append(r["lr_at_switch"] / r["peak"])
-    text, _ = arm_table(
-        runs, LABELS, "0.10.0", "`python benchmarks/trial_growth_dev_table.py`", HEADER
-    )
+    text, _ = arm_table(runs, labels, reference, command, header)
     lines = [
         text,
         "",
         "LR at the switch to exploit, median over the seeds, as a multiple of the tuned peak:",
         "",
-        "| task | " + " | ".join(LABELS.values()) + " |",
-        "|---|" + "---|" * len(LABELS),
+        "| task | " + " | ".join(labels.values()) + " |",
+        "|---|" + "---|" * len(labels),
     ]
     for task in sorted(switch):
         cells = [
-            f"{statistics.median(switch[task][a]):.3g}" if switch[task][a] else "-" for a in LABELS
+            f"{statistics.median(switch[task][a]):.3g}" if switch[task][a] else "-" for a in labels
         ]
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
-    print("\n".join(lines))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    records = _records()
+    command = "`python benchmarks/trial_growth_dev_table.py`"
+    parts = [part(records, LABELS, "0.10.0", command, HEADER)]
+    if records["off300"] or records["trialgrow-off300"]:
+        parts.append(part(records, PART2, "off300", command + " — second part", HEADER2))
+    print("\n\n".join(parts))
     return 0
 
 
