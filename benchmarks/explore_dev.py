@@ -21,6 +21,8 @@ Scenarios (seed LRs relative to the task's tuned peak, read from a ``long`` resu
 
 * ``trialgrow-peak0.01`` / ``chances8-peak0.01``, ``off300`` / ``trialgrow-off300``: the
   trial's reach, exploratory (``benchmarks/results/trial-growth-dev``).
+* ``keep-peak0.01``: a trial step keeps the growth the fits built, against a criterion written
+  before its runs (``benchmarks/results/trial-keep-dev``).
 
 Scenarios without options (``search``, ``peakX``, ...) run the library's *current* defaults:
 a stored run is labelled (``--label``) with the version it was made with.
@@ -80,12 +82,16 @@ SCENARIOS["trial-peak1"] = (1.0, {"explore_by_trial": True})
 #: the trial's reach (exploratory, ``benchmarks/results/trial-growth-dev``): from 1/100 of the
 #: tuned peak, consecutive trials widening the region (``trialgrow``), or twice as many
 #: explore decisions (``chances8``)
-SCENARIOS["trialgrow-peak0.01"] = (0.01, {"explore_trial_growth": True})
+SCENARIOS["trialgrow-peak0.01"] = (0.01, {"explore_trial_growth": "grow"})
 SCENARIOS["chances8-peak0.01"] = (0.01, {"explore_chances": 8})
 #: a start 300x below the tuned peak, the search off (tweets-fasttext's searched LR in 0.10.0's
 #: validation): 0.10.0's trial (``off300``) and the galloping one (``trialgrow-off300``)
 SCENARIOS["off300"] = (1 / 300, {"seed_search": False})
-SCENARIOS["trialgrow-off300"] = (1 / 300, {"seed_search": False, "explore_trial_growth": True})
+#: a trial step keeps the growth the fits built (``benchmarks/results/trial-keep-dev``)
+SCENARIOS["keep-peak0.01"] = (0.01, {"explore_trial_growth": "keep"})
+SCENARIOS["trialgrow-off300"] = (
+    1 / 300, {"seed_search": False, "explore_trial_growth": "grow"}
+)
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

@@ -104,14 +104,34 @@ def test_open_ended_explore_ends_by_rule_6_only_after_the_trial():
     assert ended == [False, False, True] and p.state.phase == "exploit"
 
 
-def test_trial_growth_gallops_when_asked():
-    p = policy(explore_by_trial=True, explore_trial_growth=True)
+def _climb(p: TunerPolicy, fits_beyond: list[bool]) -> list[float]:
+    """The LR factors of explore decisions whose fits lie beyond the bound (True) or ask for
+    less (False: the trial steps to the bound)."""
     lr, factors = 0.1, []
-    for step in (10, 20, 30, 40, 50):
-        d = p.decide(quadratic(-0.02 * lr / 0.1, p.bounds(lr)), lr, None, step=step)
-        assert d.accepted and "explore trial" in d.reason
+    for step, beyond in enumerate(fits_beyond, start=1):
+        first_order = 10.0 * lr if beyond else -0.02 * lr / 0.1  # slope: minimum far above / below
+        d = p.decide(quadratic(first_order, p.bounds(lr)), lr, None, step=10 * step)
+        assert d.accepted
         factors.append(d.proposed_lr / lr)
         lr = d.proposed_lr
         p.release_pending()
-    assert factors == pytest.approx([2.0, 3.0, 5.0, 9.0, 9.0])  # capped by max_explore_growth
-    assert not policy().config.explore_trial_growth  # off by default
+    return factors
+
+
+@pytest.mark.parametrize(
+    ("growth", "expected"),
+    [
+        ("reset", [2.0, 3.0, 2.0, 3.0, 5.0]),  # 0.10.0: a trial step resets the growth
+        ("keep", [2.0, 3.0, 3.0, 5.0, 9.0]),  # the fits' growth survives a trial step
+        ("grow", [2.0, 3.0, 5.0, 9.0, 9.0]),  # every step widens the next (capped at x9)
+    ],
+)
+def test_what_a_trial_step_does_to_the_growth(growth, expected):
+    p = policy(explore_by_trial=True, explore_trial_growth=growth)
+    assert _climb(p, [True, False, True, True, False]) == pytest.approx(expected)
+
+
+def test_trial_growth_values_are_checked():
+    assert policy().config.explore_trial_growth == "reset"
+    with pytest.raises(ValueError, match="explore_trial_growth"):
+        policy(explore_trial_growth=True)

@@ -179,10 +179,12 @@ class TunerConfig:
     #: rollback (rule 8) is the judge of how far is too far, and the first one ends the trial.
     #: ``False``: explore follows the fits from the start (0.9.0).
     explore_by_trial: bool = True
-    #: Experimental, off (``benchmarks/results/trial-growth-dev``): each trial that is not
-    #: rolled back widens the next trust region as a fit beyond the bound does (rule 1's
-    #: growth: x2, x3, x5, x9), so the trial gallops; rollback's cap then bisects.
-    explore_trial_growth: bool = False
+    #: What a trial step (rule 12) does to explore's trust-region growth (rule 1): ``"reset"``
+    #: (0.10.0): back to x2, as a fit whose minimum lies inside the region does; ``"keep"``
+    #: (experimental): the growth the fits built stays; ``"grow"`` (experimental): it doubles,
+    #: as a fit beyond the bound does (x2, x3, x5, x9: a galloping search). Development runs:
+    #: ``benchmarks/results/trial-growth-dev``.
+    explore_trial_growth: str = "reset"
     #: Exploit acts on a direction once this many fits in a row propose it, increases too
     #: (0.8.0). ``0``: the paper's exploit, decreases only, each on one fit (0.7.0).
     exploit_agreement: int = 2
@@ -228,7 +230,11 @@ class TunerConfig:
         _check_bool("rollback_on_level", self.rollback_on_level)
         _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
         _check_bool("explore_by_trial", self.explore_by_trial)
-        _check_bool("explore_trial_growth", self.explore_trial_growth)
+        if self.explore_trial_growth not in ("reset", "keep", "grow"):
+            raise ValueError(
+                f"Invalid explore_trial_growth: {self.explore_trial_growth!r} "
+                "(use 'reset', 'keep' or 'grow')"
+            )
         _check_device("snapshot_device", self.snapshot_device)
         _check_positive("probe_budget", self.probe_budget, allow_none=False)
         _check_positive("fit_tolerance", self.fit_tolerance, allow_none=False)

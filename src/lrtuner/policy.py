@@ -505,8 +505,10 @@ class TunerPolicy:
             return Decision(False, "probe loss is not finite", lr, None, False, phase)
         bounds = fit.bounds
         factor = self.horizon
-        proposal = self._explore_trial(propose_epsilon(k1, k2, bounds, lr, factor), bounds)
-        self.note_boundary(proposal.one_step_beyond_upper)
+        fitted = propose_epsilon(k1, k2, bounds, lr, factor)
+        proposal = self._explore_trial(fitted, bounds)
+        if proposal is fitted or self.config.explore_trial_growth != "keep":
+            self.note_boundary(proposal.one_step_beyond_upper)
         eps, cap_reason = self.cap_after_rollback(proposal.eps)
         reason = proposal.reason + (f" (x{factor:.3g} for the horizon)" if factor != 1 else "")
         reason += f"; {cap_reason}" if cap_reason else ""
@@ -539,8 +541,10 @@ class TunerPolicy:
         The trial's proposals count as increases in exploit's agreement streak (rule 10),
         as they did in the runs it was chosen on.
 
-        ``explore_trial_growth`` (experimental, off): a trial counts as a fit beyond the
-        bound, so consecutive trials widen the region (x2, x3, x5, x9: a galloping search).
+        ``explore_trial_growth``: a trial step resets the region's growth (``"reset"``,
+        0.10.0), leaves it as the fits built it (``"keep"``, experimental), or doubles it as a
+        fit beyond the bound does (``"grow"``, experimental: x2, x3, x5, x9, a galloping
+        search); :meth:`decide` skips :meth:`note_boundary` for a kept one.
         """
         s = self.state
         if not self.config.explore_by_trial or s.phase != "explore" or s.trial_ended:
@@ -548,7 +552,7 @@ class TunerPolicy:
         if proposal.eps >= bounds.upper:
             return proposal
         reason = f"explore trial, until a rollback (the fit: {proposal.reason})"
-        return Proposal(bounds.upper, reason, True, self.config.explore_trial_growth)
+        return Proposal(bounds.upper, reason, True, self.config.explore_trial_growth == "grow")
 
     def _is_change(self, eps: float, lr: float) -> bool:
         """A proposal moves the LR by at least ``min_relative_change`` of it (else: no change)."""
