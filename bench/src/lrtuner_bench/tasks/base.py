@@ -69,6 +69,10 @@ class Task(ABC):
     #: peak LRs tried by the baseline grid.
     lr_grid: ClassVar[tuple[float, ...]]
     weight_decay: ClassVar[float] = 0.0
+    #: the base optimizer's class, and its options beside ``lr`` and ``weight_decay``
+    #: (:meth:`make_optimizer`).
+    optimizer: ClassVar[type[torch.optim.Optimizer]]
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     #: name of the baseline schedule in :data:`lrtuner_bench.schedules.SCHEDULES`.
     baseline_schedule_name: ClassVar[str]
     budgets: ClassVar[dict[str, Budget]]
@@ -117,11 +121,14 @@ class Task(ABC):
     def build_model(self, data: Any) -> nn.Module:
         """A fresh model; the caller seeds the RNG first."""
 
-    @abstractmethod
     def make_optimizer(
         self, params: Iterable[torch.nn.Parameter], lr: float
     ) -> torch.optim.Optimizer:
-        """The task's base optimizer at learning rate ``lr``."""
+        """The task's base optimizer at learning rate ``lr``: ``optimizer(params, lr=lr,
+        weight_decay=weight_decay, **optimizer_options)``."""
+        return self.optimizer(
+            params, lr=lr, weight_decay=self.weight_decay, **self.optimizer_options
+        )
 
     @abstractmethod
     def loss(self, output: Any, targets: torch.Tensor) -> torch.Tensor:
@@ -143,13 +150,10 @@ class SGDClassificationTask(Task):
     task's weight decay, cross-entropy, shuffled minibatches of ``data.x_train/y_train``."""
 
     family = "sgd"
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9}
     metric = "accuracy"
     higher_is_better = True
-
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return nn.functional.cross_entropy(output, targets)

@@ -3,7 +3,7 @@ convex), plain SGD, linear decay, 5000 steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -26,6 +26,8 @@ class DiabetesLinear(DiabetesMLP):
     seed_lr = 0.01
     lr_grid = (3.16e-3, 0.01, 0.0316, 0.1)
     weight_decay = 0.0
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.0}
     baseline_schedule_name = "linear"
     split = "validation"
     split_reason = _DECLARED
@@ -34,7 +36,3 @@ class DiabetesLinear(DiabetesMLP):
     def build_model(self, data: TabularData) -> nn.Module:
         return nn.Linear(data.x_train.shape[1], 1)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=self.weight_decay)

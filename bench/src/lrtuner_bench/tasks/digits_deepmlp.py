@@ -3,8 +3,7 @@ normalisation, no skip connection) and plain SGD (no momentum), linear decay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -31,6 +30,8 @@ class DigitsDeepMLP(DigitsMLP):
     seed_lr = 0.1
     lr_grid = (0.01, 0.0316, 0.1, 0.316)
     weight_decay = 1e-4
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.0}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -57,7 +58,3 @@ class DigitsDeepMLP(DigitsMLP):
             width_in = WIDTH
         return nn.Sequential(*layers, nn.Linear(WIDTH, 10))
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=self.weight_decay)

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -43,6 +42,8 @@ class DigitsGRU(DigitsMLP):
     seed_lr = 1e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -60,7 +61,3 @@ class DigitsGRU(DigitsMLP):
     def build_model(self, data) -> nn.Module:
         return RowGRU()
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)

@@ -4,7 +4,6 @@ Adam, linear decay, 5000 steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import torch
@@ -31,6 +30,8 @@ class DigitsHingeMLP(DigitsMLP):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -45,10 +46,6 @@ class DigitsHingeMLP(DigitsMLP):
         "full": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
     }
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
 
     def loss(self, output: Any, targets: torch.Tensor) -> torch.Tensor:
         return F.multi_margin_loss(output, targets)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -45,6 +44,8 @@ class DigitsSeluMLP(DigitsMLP):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "cosine"
     split = "validation"
     split_reason = _DECLARED
@@ -59,7 +60,3 @@ class DigitsSeluMLP(DigitsMLP):
     def build_model(self, data: DigitsData) -> nn.Module:
         return selu_mlp((64, 128, 128, 128, 10))
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)

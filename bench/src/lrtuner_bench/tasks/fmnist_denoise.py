@@ -79,6 +79,8 @@ class FashionMnistDenoise(Task):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -102,10 +104,6 @@ class FashionMnistDenoise(Task):
     def build_model(self, data: ImageData) -> nn.Module:
         return DenoisingAutoencoder()
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
 
     def loss(self, output: Any, targets: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(output, targets)

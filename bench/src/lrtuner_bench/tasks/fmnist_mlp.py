@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -42,6 +41,8 @@ class FashionMnistMLP(SGDClassificationTask):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 1e-2)
     weight_decay = 0.01
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -78,10 +79,6 @@ class FashionMnistMLP(SGDClassificationTask):
             nn.Linear(128, 10),
         )
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
 
     def evaluate(self, model: nn.Module, data: ImageData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test, 1000), data.y_test, 10)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -37,6 +36,8 @@ class FashionMnistResMLP(SGDClassificationTask):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 1e-2)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -69,10 +70,6 @@ class FashionMnistResMLP(SGDClassificationTask):
             nn.Linear(784, w), ResidualBlock(w), ResidualBlock(w), nn.LayerNorm(w), nn.Linear(w, 10)
         )
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
 
     def evaluate(self, model: nn.Module, data: ImageData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test, 1000), data.y_test, 10)

@@ -3,7 +3,7 @@ momentum, step schedule, 3000 steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -28,6 +28,8 @@ class FashionMnistSmallMLP(FashionMnistSoftmax):
     seed_lr = 0.01
     lr_grid = (3.16e-3, 0.01, 0.0316, 0.1)
     weight_decay = 5e-4
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9, "nesterov": True}
     baseline_schedule_name = "step"
     split = "validation"
     split_reason = _DECLARED
@@ -36,9 +38,3 @@ class FashionMnistSmallMLP(FashionMnistSoftmax):
     def build_model(self, data: ImageData) -> nn.Module:
         return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(
-            params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay
-        )

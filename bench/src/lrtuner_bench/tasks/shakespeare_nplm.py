@@ -5,8 +5,7 @@ linear decay."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +49,8 @@ class ShakespeareNPLM(ShakespeareGPT):
     seed_lr = 0.1
     lr_grid = (0.0316, 0.1, 0.316, 1.0)
     weight_decay = 0.0
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9, "nesterov": True}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -74,10 +75,6 @@ class ShakespeareNPLM(ShakespeareGPT):
         a = data.arch
         return NPLM(data.vocab_size, a["context"], a["embed"], a["hidden"])
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the character after the window (the window's last target)."""

@@ -3,8 +3,7 @@ warmup + cosine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -45,6 +44,8 @@ class ShakespeareRNN(ShakespeareGPT):
     seed_lr = 3.16e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.01
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -69,7 +70,3 @@ class ShakespeareRNN(ShakespeareGPT):
     def build_model(self, data: CharData) -> nn.Module:
         return CharRNN(data.vocab_size, data.arch["embed"], data.arch["hidden"])
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)

@@ -78,6 +78,8 @@ class DiabetesMLP(Task):
     seed_lr = 0.01
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 1e-3
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -96,10 +98,6 @@ class DiabetesMLP(Task):
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 1)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(output.squeeze(-1), targets)
@@ -132,6 +130,8 @@ class BreastCancerMLP(SGDClassificationTask):
     seed_lr = 1e-3
     lr_grid = (1e-4, 3.16e-4, 1e-3, 3.16e-3)
     weight_decay = 0.01
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -150,10 +150,6 @@ class BreastCancerMLP(SGDClassificationTask):
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 2)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
 
     def evaluate(self, model: nn.Module, data: TabularData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 2)
@@ -171,6 +167,8 @@ class WineMLP(SGDClassificationTask):
     seed_lr = 0.01
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 1e-3
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9, "nesterov": True}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -194,12 +192,6 @@ class WineMLP(SGDClassificationTask):
     def build_model(self, data: TabularData) -> nn.Module:
         return _mlp(data.x_train.shape[1], 3, hidden=32)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(
-            params, lr=lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay
-        )
 
     def evaluate(self, model: nn.Module, data: TabularData) -> dict[str, float]:
         return classification_metrics(predict_in_chunks(model, data.x_test), data.y_test, 3)

@@ -3,7 +3,7 @@ classifier, Adam, linear decay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -32,6 +32,8 @@ class TweetsBoW(TweetsGRU):
     seed_lr = 3e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "linear"
     split = "development"
     split_reason = (
@@ -46,7 +48,3 @@ class TweetsBoW(TweetsGRU):
     def build_model(self, data) -> nn.Module:
         return BagOfEmbeddings(data.vocab_size)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)

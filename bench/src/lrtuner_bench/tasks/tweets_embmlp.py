@@ -3,7 +3,7 @@ AdamW, warmup + cosine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -38,6 +38,8 @@ class TweetsEmbMLP(TweetsGRU):
     seed_lr = 1e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.01
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -49,7 +51,3 @@ class TweetsEmbMLP(TweetsGRU):
     def build_model(self, data) -> nn.Module:
         return EmbeddingMLP(data.vocab_size)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)

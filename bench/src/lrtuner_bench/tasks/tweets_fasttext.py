@@ -3,7 +3,7 @@ embeddings and a linear classifier trained by plain SGD at a large LR with linea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -29,6 +29,8 @@ class TweetsFastText(TweetsBoW):
     seed_lr = 0.3
     lr_grid = (0.1, 0.316, 1.0, 3.16)
     weight_decay = 0.0
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.0}
     baseline_schedule_name = "linear"
     split = "validation"
     split_reason = _DECLARED
@@ -37,7 +39,3 @@ class TweetsFastText(TweetsBoW):
     def build_model(self, data) -> nn.Module:
         return BagOfEmbeddings(data.vocab_size)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.0, weight_decay=self.weight_decay)

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +81,8 @@ class TweetsGRU(Task):
     seed_lr = 3e-3
     lr_grid = (1e-3, 3.16e-3, 0.01, 0.0316)
     weight_decay = 0.0
+    optimizer = torch.optim.Adam
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -126,10 +128,6 @@ class TweetsGRU(Task):
     def build_model(self, data: TokenTweets) -> nn.Module:
         return TweetGRU(data.vocab_size)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
 
     def loss(self, output: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(output, targets)

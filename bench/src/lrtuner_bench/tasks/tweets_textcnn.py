@@ -4,8 +4,7 @@ SGD-momentum, step schedule."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -51,6 +50,8 @@ class TweetsTextCNN(TweetsGRU):
     seed_lr = 0.1
     lr_grid = (0.0316, 0.1, 0.316, 1.0)
     weight_decay = 1e-4
+    optimizer = torch.optim.SGD
+    optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9}
     baseline_schedule_name = "step"
     split = "development"
     split_reason = (
@@ -69,7 +70,3 @@ class TweetsTextCNN(TweetsGRU):
     def build_model(self, data) -> nn.Module:
         return TextCNN(data.vocab_size)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=self.weight_decay)

@@ -3,7 +3,7 @@ from scratch, AdamW, warmup + cosine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -45,6 +45,8 @@ class TweetsTransformer(TweetsGRU):
     seed_lr = 1e-3
     lr_grid = (3.16e-4, 1e-3, 3.16e-3, 1e-2)
     weight_decay = 0.01
+    optimizer = torch.optim.AdamW
+    optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "warmup-cosine"
     split = "development"
     split_reason = (
@@ -58,7 +60,3 @@ class TweetsTransformer(TweetsGRU):
     def build_model(self, data) -> nn.Module:
         return TweetTransformer(data.vocab_size, self.max_tokens)
 
-    def make_optimizer(
-        self, params: Iterable[torch.nn.Parameter], lr: float
-    ) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=self.weight_decay)
