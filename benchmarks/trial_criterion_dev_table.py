@@ -12,11 +12,11 @@ task and arm (the clauses are read off the last table)::
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from collections import defaultdict
 
+from decision_table import lrtuner_runs
 from divisor_dev_table import ROOT, _jsonl, arm_table
 
 TASKS = (
@@ -39,14 +39,12 @@ Runs = dict[str, dict[str, dict[int, float | None]]]
 def collect(scale: str) -> Runs:
     runs: Runs = defaultdict(lambda: defaultdict(dict))
     for task in TASKS:
-        for seed in range(3):
-            path = ROOT / "long" / "runs" / task / f"lrtuner@peak{scale}" / f"seed{seed}.json"
-            if path.exists():
-                r = json.loads(path.read_text())
-                version = r["config"]["method"].get("library_version")
-                if version != "0.9.0":
-                    raise ValueError(f"Invalid run: {path} is of library {version}, not 0.9.0")
-                runs[task]["0.9.0"][seed] = r["final_metric"] if r["status"] == "ok" else None
+        for r, _ in lrtuner_runs(ROOT / "long" / "runs" / task, f"lrtuner@peak{scale}"):
+            version = r["config"]["method"].get("library_version")
+            if version != "0.9.0":
+                raise ValueError(f"Invalid run: {task} {r['method']} seed {r['seed']} is of "
+                                 f"library {version}, not 0.9.0")
+            runs[task]["0.9.0"][r["seed"]] = r["final_metric"] if r["status"] == "ok" else None
     trial_runs = ROOT / "trial-criterion-dev" / "runs-trial.jsonl"
     for r in _jsonl(trial_runs) if trial_runs.exists() else []:
         if r["scenario"] == f"trial-peak{scale}":

@@ -34,13 +34,18 @@ HEADER2 = (
 )
 
 
-def _records() -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for path in [
+def reference_runs() -> list[dict]:
+    """0.10.0 from 1/100 of the tuned peak: the ``trial-peak0.01`` runs of ``explore-trial-dev``
+    and ``trial-criterion-dev`` (the trial arm there is 0.10.0's defaults)."""
+    paths = [
         *sorted((ROOT / "explore-trial-dev").glob("runs-*.jsonl")),
         ROOT / "trial-criterion-dev" / "runs-trial.jsonl",
-    ]:
-        out["0.10.0"] += [r for r in _jsonl(path) if r["scenario"] == "trial-peak0.01"]
+    ]
+    return [r for path in paths for r in _jsonl(path) if r["scenario"] == "trial-peak0.01"]
+
+
+def _records() -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {"0.10.0": reference_runs()}
     for arm in ("trialgrow", "chances8", *PART2):
         path = ROOT / "trial-growth-dev" / f"runs-{arm}.jsonl"
         out[arm] = _jsonl(path) if path.exists() else []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from divisor_dev_table import ROOT, _jsonl
-from trial_growth_dev_table import part
+from trial_growth_dev_table import part, reference_runs
 
 LABELS = {"0.10.0": "0.10.0", "keep": "trial keeps the growth"}
 HEADER = (
@@ -24,18 +24,9 @@ HEADER = (
 
 
 def main() -> int:
-    reference = [
-        r
-        for path in [
-            *sorted((ROOT / "explore-trial-dev").glob("runs-*.jsonl")),
-            ROOT / "trial-criterion-dev" / "runs-trial.jsonl",
-        ]
-        for r in _jsonl(path)
-        if r["scenario"] == "trial-peak0.01"
-    ]
     keep = [r for path in sorted((ROOT / "trial-keep-dev").glob("runs-*.jsonl"))
             for r in _jsonl(path)]
-    records = {"0.10.0": reference, "keep": keep}
+    records = {"0.10.0": reference_runs(), "keep": keep}
     print(part(records, LABELS, "0.10.0", "`python benchmarks/trial_keep_dev_table.py`", HEADER))
     return 0
 
