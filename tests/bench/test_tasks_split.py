@@ -47,6 +47,10 @@ NEW = (
     "digits-selumlp",
     "fmnist-smallmlp",
     "tweets-fasttext",
+    "shakespeare-gru",
+    "digits-noisymlp",
+    "fmnist-gelumlp",
+    "digits-adamaxcnn",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -71,6 +75,8 @@ FORMER_VALIDATION_08 = ("fmnist-lenet", "digits-hingemlp", "fmnist-denoise", "di
 FORMER_VALIDATION_09 = ("digits-gru", "digits-tanhmlp", "fmnist-softmax", "tweets-embmlp")
 #: declared for 0.10.0, before any of their runs.
 VALIDATION_SINCE_010 = ("diabetes-linear", "digits-selumlp", "fmnist-smallmlp", "tweets-fasttext")
+#: declared after 0.10.0's results, for 0.11.0, before any of their runs.
+DECLARED_011 = ("shakespeare-gru", "digits-noisymlp", "fmnist-gelumlp", "digits-adamaxcnn")
 
 
 def test_split_is_declared_with_reasons():
@@ -86,7 +92,7 @@ def test_split_is_declared_with_reasons():
     assert "digits-deepmlp" in DEVELOPMENT and "shakespeare-rnn" in DEVELOPMENT
     assert set(FORMER_VALIDATION_08) <= set(DEVELOPMENT)
     assert set(FORMER_VALIDATION_09) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_010)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_010) | set(DECLARED_011)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -181,6 +187,20 @@ def test_required_families_are_present():
     assert any(isinstance(m, nn.EmbeddingBag) for m in _modules("tweets-fasttext"))
     fasttext = get_task("tweets-fasttext").make_optimizer([nn.Parameter(torch.zeros(1))], 1.0)
     assert type(fasttext) is torch.optim.SGD and fasttext.param_groups[0]["momentum"] == 0.0
+    assert any(isinstance(m, nn.GRU) for m in _modules("shakespeare-gru"))
+    assert optimizer("shakespeare-gru") is torch.optim.NAdam
+    noisy = get_task("digits-noisymlp")
+    assert noisy.budget("long").batch_size == 4 and noisy.budget("long").steps == 5000
+    noisy_opt = noisy.make_optimizer([nn.Parameter(torch.zeros(1))], 0.1)
+    assert type(noisy_opt) is torch.optim.SGD and noisy_opt.param_groups[0]["momentum"] == 0.0
+    gelu = _modules("fmnist-gelumlp")
+    assert any(isinstance(m, nn.GELU) for m in gelu)
+    assert any(isinstance(m, nn.LayerNorm) for m in gelu)
+    assert optimizer("fmnist-gelumlp") is torch.optim.RAdam
+    adamax = _modules("digits-adamaxcnn")
+    assert any(isinstance(m, nn.Conv2d) for m in adamax)
+    assert not any(isinstance(m, norms) for m in adamax)
+    assert optimizer("digits-adamaxcnn") is torch.optim.Adamax
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
 from .diabetes_linear import DiabetesLinear
+from .digits_adamaxcnn import DigitsAdamaxCNN
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
 from .digits_cnn import DigitsCNN
@@ -21,11 +22,13 @@ from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
+from .digits_noisymlp import DigitsNoisyMLP
 from .digits_selumlp import DigitsSeluMLP
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_vae import DigitsVAETask
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
+from .fmnist_gelumlp import FashionMnistGeluMLP
 from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
@@ -35,6 +38,7 @@ from .fmnist_softmax import FashionMnistSoftmax
 from .fmnist_vit import FashionMnistViT
 from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
+from .shakespeare_gru import ShakespeareGRU
 from .shakespeare_lstm import ShakespeareLSTM
 from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
@@ -86,6 +90,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsSeluMLP,
         FashionMnistSmallMLP,
         TweetsFastText,
+        ShakespeareGRU,
+        DigitsNoisyMLP,
+        FashionMnistGeluMLP,
+        DigitsAdamaxCNN,
     )
 }
 
