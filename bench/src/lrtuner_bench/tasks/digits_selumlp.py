@@ -47,8 +47,11 @@ class DigitsSeluMLP(DigitsMLP):
     optimizer = torch.optim.Adam
     optimizer_options: ClassVar[dict[str, Any]] = {}
     baseline_schedule_name = "cosine"
-    split = "validation"
-    split_reason = _DECLARED
+    split = "development"
+    split_reason = (
+        "development since 0.11.0; validation for 0.10.0, whose results and decision logs "
+        "were read before the candidate of 0.11.0 was measured. " + _DECLARED
+    )
     long_ms_per_step = 2.1  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=500, batch_size=32, num_evals=5),

@@ -31,8 +31,11 @@ class FashionMnistSmallMLP(FashionMnistSoftmax):
     optimizer = torch.optim.SGD
     optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.9, "nesterov": True}
     baseline_schedule_name = "step"
-    split = "validation"
-    split_reason = _DECLARED
+    split = "development"
+    split_reason = (
+        "development since 0.11.0; validation for 0.10.0, whose results and decision logs "
+        "were read before the candidate of 0.11.0 was measured. " + _DECLARED
+    )
     long_ms_per_step = 1.7  # median of its grid runs, beside one other process
 
     def build_model(self, data: ImageData) -> nn.Module:
