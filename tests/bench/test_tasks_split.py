@@ -73,10 +73,10 @@ FORMER_VALIDATION_08 = ("fmnist-lenet", "digits-hingemlp", "fmnist-denoise", "di
 #: validation for 0.9.0; development since 0.10.0 (their results and decision logs were read
 #: before the change of 0.10.0 was chosen), replaced by the four below.
 FORMER_VALIDATION_09 = ("digits-gru", "digits-tanhmlp", "fmnist-softmax", "tweets-embmlp")
-#: validation for 0.10.0; development since 0.11.0 (their results and decision logs were read
-#: before the candidate of 0.11.0 was measured), replaced by the four below.
+#: validation for 0.10.0 first; development since (their results and decision logs suggested a
+#: candidate, measured in benchmarks/results/trial-gallop-dev), replaced by the four below.
 FORMER_VALIDATION_010 = ("diabetes-linear", "digits-selumlp", "fmnist-smallmlp", "tweets-fasttext")
-#: declared after 0.10.0's results, for 0.11.0, before any of their runs.
+#: declared after 0.10.0's first validation, before any of their runs: its second validation.
 DECLARED_011 = ("shakespeare-gru", "digits-noisymlp", "fmnist-gelumlp", "digits-adamaxcnn")
 
 

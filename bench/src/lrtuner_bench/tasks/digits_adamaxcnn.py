@@ -10,7 +10,8 @@ import torch
 from .digits_cnn import DigitsCNN
 
 _DECLARED = (
-    "declared with 0.11.0, before any of its runs: digits-cnn's network (two convolutions, "
+    "declared after 0.10.0's first validation, before any of its runs: "
+    "digits-cnn's network (two convolutions, "
     "dropout, no normalisation layer) with Adamax (Adam under the infinity norm, an optimizer "
     "no other task uses) and warmup + cosine, 3000 steps; no rule was set or looked at on it"
 )

@@ -12,7 +12,8 @@ from .base import Budget
 from .digits_mlp import DigitsData, DigitsMLP
 
 _DECLARED = (
-    "declared with 0.11.0, before any of its runs: minibatches of 4 examples with plain SGD "
+    "declared after 0.10.0's first validation, before any of its runs: "
+    "minibatches of 4 examples with plain SGD "
     "(no momentum), where each step's gradient is mostly noise, and a step schedule, 5000 "
     "steps; no rule was set or looked at on it"
 )

@@ -49,8 +49,9 @@ class DigitsSeluMLP(DigitsMLP):
     baseline_schedule_name = "cosine"
     split = "development"
     split_reason = (
-        "development since 0.11.0; validation for 0.10.0, whose results and decision logs "
-        "were read before the candidate of 0.11.0 was measured. " + _DECLARED
+        "development since 0.10.0's second validation; validation for 0.10.0 first, whose "
+        "results and decision logs suggested a candidate that was then measured "
+        "(benchmarks/results/trial-gallop-dev). " + _DECLARED
     )
     long_ms_per_step = 2.1  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {

@@ -12,7 +12,8 @@ from .fmnist_cnn import ImageData
 from .fmnist_softmax import FashionMnistSoftmax
 
 _DECLARED = (
-    "declared with 0.11.0, before any of its runs: a GELU network with LayerNorm after each "
+    "declared after 0.10.0's first validation, before any of its runs: "
+    "a GELU network with LayerNorm after each "
     "hidden layer and RAdam (Adam whose variance rectification replaces warmup, an optimizer "
     "no other task uses), cosine decay, 3000 steps; no rule was set or looked at on it"
 )

@@ -11,7 +11,8 @@ from torch import nn
 from .shakespeare_rnn import RNN_ARCH, ShakespeareRNN
 
 _DECLARED = (
-    "declared with 0.11.0, before any of its runs: a gated recurrent network (one GRU layer) "
+    "declared after 0.10.0's first validation, before any of its runs: "
+    "a gated recurrent network (one GRU layer) "
     "as a character LM with NAdam (Adam with Nesterov momentum, an optimizer no other task "
     "uses) and linear decay, 2000 steps; no rule was set or looked at on it"
 )
