@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .base import PROFILES, SPLITS, Budget, Task
+from .breast_cancer_logreg import BreastCancerLogReg
+from .diabetes_huber import DiabetesHuber
 from .diabetes_linear import DiabetesLinear
 from .digits_adamaxcnn import DigitsAdamaxCNN
 from .digits_autoencoder import DigitsAutoencoder
@@ -25,7 +27,9 @@ from .digits_mlp import DigitsMLP
 from .digits_noisymlp import DigitsNoisyMLP
 from .digits_selumlp import DigitsSeluMLP
 from .digits_tanhmlp import DigitsTanhMLP
+from .digits_tinybatch import DigitsTinyBatch
 from .digits_vae import DigitsVAETask
+from .fmnist_adamlogreg import FashionMnistAdamLogReg
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
 from .fmnist_gelumlp import FashionMnistGeluMLP
@@ -94,6 +98,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsNoisyMLP,
         FashionMnistGeluMLP,
         DigitsAdamaxCNN,
+        BreastCancerLogReg,
+        DiabetesHuber,
+        DigitsTinyBatch,
+        FashionMnistAdamLogReg,
     )
 }
 
