@@ -1,12 +1,12 @@
-"""Where the seed search's noise test (``search_noise_z``, 0.11.0) acts: the first step of
+"""Where the seed search's resolution test (``search_resolution_steps``, 0.11.0) acts: the first step of
 LRTuner at defaults on every development task, seeds 0-2, seed LRs 1/100, 1 and 10 of the
 tuned peak, and the search's outcome (``benchmarks/results/search-noise-dev``)::
 
     python benchmarks/search_noise_dev.py --out benchmarks/results/search-noise-dev/runs.jsonl
     python benchmarks/search_noise_dev.py --table benchmarks/results/search-noise-dev/runs.jsonl
 
-Where the test passes, the search and the run are bitwise those of 0.10.0 (the mean losses are
-summed in the same order); where it fires, the seed LR is kept instead of the search's LR.
+Where the test passes, the search and the run are bitwise those of 0.10.0; where it fires, the
+seed LR is kept instead of the search's LR.
 The runs are ten optimizer steps long: the search happens at the first.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from explore_dev import tuned_peak
 
 SCALES = (0.01, 1.0, 10.0)
-NOISE = "standard errors"
+NOISE = "rounding steps"
 
 
 def run(out: Path, tasks: list[str], grids: Path) -> None:
@@ -76,7 +76,7 @@ def table(path: Path) -> str:
         "benchmarks/results/search-noise-dev/runs.jsonl`",
         "",
         f"Development tasks: {len(tasks)}; searches: {len(rows)} (seeds 0-2, seed LRs 1/100, 1 "
-        f"and 10 of the tuned peak). The noise test fired on {len(fired)}; on every other search "
+        f"and 10 of the tuned peak). The resolution test fired on {len(fired)}; on every other search "
         "the outcome is 0.10.0's, bit for bit.",
         "",
         "| task | seed LR / peak | seed | the search's reason (0.11.0) |",

@@ -200,6 +200,10 @@ class TunerConfig:
     safety_factor: float = 20.0
     #: Minibatches measured at each grid point (the same ones at every point).
     search_minibatches: int = 8
+    #: The search's best point must lower the loss below ``theta0``'s by more than this many
+    #: rounding steps of the parameters' dtype at the loss's magnitude (``eps * |L0|``), else
+    #: the seed LR is kept (0.11.0; 0 is 0.10.0: any lower mean counts).
+    search_resolution_steps: float = 2.0
     #: Ratio between neighbouring grid points (half a decade).
     grid_ratio: float = math.sqrt(10.0)
     #: The search looks at most this far above the seed LR ...
@@ -254,6 +258,11 @@ class TunerConfig:
         for name in ("forwards_per_step", "saturation_z", "rollback_z", "rising_loss_z",
                      "resolve_z", "safety_factor", "horizon_factor"):
             _check_positive(name, getattr(self, name), allow_none=False)
+        z = self.search_resolution_steps
+        if isinstance(z, bool) or not isinstance(z, numbers.Real) or not math.isfinite(z) or z < 0:
+            raise ValueError(
+                f"Invalid search_resolution_steps: {z!r} (need a finite number >= 0)"
+            )
         for name in ("min_recompute_every", "explore_chances",
                      "exploit_chances", "open_explore_recompute_cap",
                      "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",

@@ -256,6 +256,8 @@ class TunerPolicy:
             line.loss0,
             line.multipliers,
             line.losses,
+            resolution=line.resolution,
+            resolution_steps=c.search_resolution_steps,
             safety_factor=c.safety_factor,
             min_relative_change=c.min_relative_change,
         )

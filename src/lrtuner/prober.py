@@ -79,13 +79,16 @@ class FitResult:
 
 @dataclass(frozen=True)
 class LineResult:
-    """The seed search's line: mean loss at ``theta0 - m * delta`` for each multiplier."""
+    """The seed search's line: mean loss at ``theta0 - m * delta`` for each multiplier, and
+    the arithmetic's resolution at the loss's magnitude, ``eps * |loss0|`` (``eps``: the
+    machine epsilon of the parameters' least precise floating dtype; 0 if none)."""
 
     multipliers: list[float]
     losses: list[float]
     loss0: float
     num_batches: int
     forwards: int
+    resolution: float = 0.0
 
 
 class ProbeSums:
@@ -310,4 +313,7 @@ class Prober:
             while (m := next_multiplier(multipliers, losses, loss0, **grid)) is not None:
                 multipliers.append(m)
                 losses.append(mean_loss(m))
-        return LineResult(multipliers, losses, loss0, num_batches, session.forwards)
+        eps = max((torch.finfo(p.dtype).eps for p in params if p.is_floating_point()),
+                  default=0.0)
+        resolution = eps * abs(loss0) if math.isfinite(loss0) else 0.0
+        return LineResult(multipliers, losses, loss0, num_batches, session.forwards, resolution)

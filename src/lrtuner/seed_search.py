@@ -141,6 +141,8 @@ def seed_lr_from_search(
     multipliers: Sequence[float],
     losses: Sequence[float],
     *,
+    resolution: float = 0.0,
+    resolution_steps: float = DEFAULTS.search_resolution_steps,
     safety_factor: float = DEFAULTS.safety_factor,
     min_relative_change: float = DEFAULTS.min_relative_change,
 ) -> SeedSearchResult:
@@ -149,6 +151,21 @@ def seed_lr_from_search(
     The point :math:`m = 0` (loss ``loss0``) takes part in the refinement, so an optimum
     between 0 and the first grid point is located too. A change below
     ``min_relative_change`` of the LR keeps the seed LR as it is.
+
+    The resolution test (0.11.0): the best point must lower the mean loss by more than
+    ``resolution_steps`` (2) rounding steps of the arithmetic at the loss's magnitude,
+    :math:`L_0 - \\bar L(m_{best}) > 2 r` with ``resolution`` :math:`r = \\epsilon |L_0|`;
+    otherwise no LR on the grid lowers the loss measurably, and the seed LR is kept, as when
+    none lowers it at all. A difference of one rounding step can come from rounding either
+    loss; two is the least beyond it.
+
+    Why: with minibatches of 4 (digits-noisymlp, development since 0.11.0) the first step's
+    direction raised the probe loss at every multiplier down to :math:`10^{-4}`, in
+    proportion to it (an ascent direction for the probe minibatches, within their noise), and
+    the downward walk ended on a "minimum" at :math:`3 \\cdot 10^{-5}` of the seed LR that
+    lowered the loss by :math:`9 \\cdot 10^{-8}`, a third of one float32 rounding step at a
+    loss of 2.3; the LR was set 40 million times below the tuned one, and that run ended at
+    22% accuracy.
     """
     if not math.isfinite(loss0) or not any(math.isfinite(x) for x in losses):
         return SeedSearchResult(lr, False, "seed search: probe loss is not finite; LR kept")
@@ -156,6 +173,14 @@ def seed_lr_from_search(
     if best_loss >= loss0:
         return SeedSearchResult(
             lr, False, "seed search: no LR on the grid lowers the loss; LR kept"
+        )
+    margin = resolution_steps * resolution
+    if not loss0 - best_loss > margin:
+        return SeedSearchResult(
+            lr,
+            False,
+            f"seed search: no LR on the grid lowers the loss by more than {resolution_steps:g} "
+            f"rounding steps ({loss0 - best_loss:.3g} <= {margin:.3g}); LR kept",
         )
     m_star = refine_minimum([0.0, *multipliers], [loss0, *losses])
     proposed = lr * m_star / safety_factor
