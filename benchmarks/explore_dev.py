@@ -92,6 +92,10 @@ SCENARIOS["keep-peak0.01"] = (0.01, {"explore_trial_growth": "keep"})
 SCENARIOS["trialgrow-off300"] = (
     1 / 300, {"seed_search": False, "explore_trial_growth": "grow"}
 )
+#: the seed search without its resolution test (``res0-peakX``: 0.10.0's search), against the
+#: defaults (``peakX``; ``benchmarks/results/search-noise-dev``)
+for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
+    SCENARIOS[f"res0-peak{_scale:g}"] = (_scale, {"search_resolution_steps": 0.0})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

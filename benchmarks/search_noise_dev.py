@@ -1,6 +1,6 @@
-"""Where the seed search's resolution test (``search_resolution_steps``, 0.11.0) acts: the first step of
-LRTuner at defaults on every development task, seeds 0-2, seed LRs 1/100, 1 and 10 of the
-tuned peak, and the search's outcome (``benchmarks/results/search-noise-dev``)::
+"""Where the seed search's resolution test (``search_resolution_steps``, 0.11.0) acts: the
+first step of LRTuner at defaults on every development task, seeds 0-2, seed LRs 1/100, 1 and
+10 of the tuned peak, and the search's outcome (``benchmarks/results/search-noise-dev``)::
 
     python benchmarks/search_noise_dev.py --out benchmarks/results/search-noise-dev/runs.jsonl
     python benchmarks/search_noise_dev.py --table benchmarks/results/search-noise-dev/runs.jsonl
@@ -76,15 +76,47 @@ def table(path: Path) -> str:
         "benchmarks/results/search-noise-dev/runs.jsonl`",
         "",
         f"Development tasks: {len(tasks)}; searches: {len(rows)} (seeds 0-2, seed LRs 1/100, 1 "
-        f"and 10 of the tuned peak). The resolution test fired on {len(fired)}; on every other search "
-        "the outcome is 0.10.0's, bit for bit.",
+        f"and 10 of the tuned peak). The resolution test fired on {len(fired)}; on every other "
+        "search the outcome is 0.10.0's, bit for bit.",
         "",
         "| task | seed LR / peak | seed | the search's reason (0.11.0) |",
         "|---|---|---|---|",
     ]
     for r in sorted(fired, key=lambda r: (r["task"], r["scale"], r["seed"])):
         lines.append(f"| {r['task']} | {r['scale']:g} | {r['seed']} | {r['reason']} |")
+    full = path.with_name("runs-full.jsonl")
+    if full.exists():
+        lines += ["", *full_table(full)]
     return "\n".join(lines)
+
+
+def full_table(path: Path) -> list[str]:
+    """Full long runs, defaults (``peakX``) against 0.10.0's search (``res0-peakX``)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    cells: dict[tuple[str, float], dict[str, dict[int, float]]] = {}
+    for r in rows:
+        arm = "0.10.0" if r["scenario"].startswith("res0-") else "0.11.0"
+        scale = float(r["scenario"].split("peak")[1])
+        cells.setdefault((r["task"], scale), {}).setdefault(arm, {})[r["seed"]] = r["metric"]
+    lines = [
+        "Full long runs (`explore_dev.py --scenarios peakX,res0-peakX`, `runs-full.jsonl`): "
+        "final metric per seed 0, 1, 2 and the mean.",
+        "",
+        "| task | seed LR / peak | 0.10.0's search | 0.11.0 (resolution test) |",
+        "|---|---|---|---|",
+    ]
+    for (task, scale), arms in sorted(cells.items()):
+        old, new = (_cell(arms.get(arm, {})) for arm in ("0.10.0", "0.11.0"))
+        lines.append(f"| {task} | {scale:g} | {old} | {new} |")
+    return lines
+
+
+def _cell(per_seed: dict[int, float]) -> str:
+    values = [per_seed.get(seed) for seed in (0, 1, 2)]
+    shown = " ".join("x" if v is None else f"{v:.4g}" for v in values)
+    finite = [v for v in values if v is not None]
+    mean = f"{sum(finite) / len(finite):.4g}" if finite else "-"
+    return f"{mean} [{shown}]"
 
 
 def main(argv: list[str] | None = None) -> int:
