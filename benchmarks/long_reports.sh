@@ -7,7 +7,9 @@
 #    5934891), the 0.6.0 tables (*-0.6.0.md): its eighteen tasks (commit fc1f6b2), and the
 #    0.7.0 tables (*-0.7.0.md): its twenty-two tasks (commit 2529bad), and the 0.8.0 tables
 #    (*-0.8.0.md): its twenty-eight tasks (commit 5efd0e5), and the 0.9.0 tables (*-0.9.0.md):
-#    its thirty-two tasks (commit c7bf83b), all by tables_of; 3. the full
+#    its thirty-two tasks (commit c7bf83b), and 0.10.0's first validation (*-0.10.0.md): its
+#    thirty-six tasks (commit ff91dbb), and 0.10.0's second (*-0.10.0-second.md): its forty
+#    tasks (commit e47b138), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -49,8 +51,11 @@ done
 # tables_of VERSION COMMIT WORDS TASKS...: the tables of a past version (*-VERSION.md) from its
 # tasks' runs, written by that version's code, registry and split (a worktree at COMMIT)
 tables_of() {
-  local version=$1 commit=$2 words=$3; shift 3
-  local snap=$TMP/snap-$version tree=$TMP/tree-$version
+  # VERSION may carry a suffix after "+" (0.10.0+second): the files are *-0.10.0-second.md
+  local version=${1%%+*} suffix=${1/+/-} commit=$2 words=$3; shift 3
+  local label=$version
+  if [ "$suffix" != "$version" ]; then label="$version (its ${suffix#"$version"-} validation)"; fi
+  local snap=$TMP/snap-$suffix tree=$TMP/tree-$suffix
   git worktree add -q --detach "$tree" "$commit"
   rm -rf "$snap"; mkdir -p "$snap/runs"
   for t in "$@"; do cp -r $L/runs/$t "$snap/runs/"; done
@@ -82,12 +87,12 @@ PY
   .venv/bin/python $tree/benchmarks/decision_table.py "$snap" > "$snap/decisions.md"
   unset PYTHONPATH
   for f in report summary seed_lr decisions; do
-    sed -e "s|$snap|benchmarks/results/long (the $words tasks of $version, with the $version code: git show $commit)|" "$snap/$f.md" > $L/$f-$version.md
+    sed -e "s|$snap|benchmarks/results/long (the $words tasks of $label, with the $version code: git show $commit)|" "$snap/$f.md" > $L/$f-$suffix.md
   done
   git worktree remove --force "$tree"
 }
 # the 0.5.0 tables: its fourteen tasks; 0.6.0: its eighteen; 0.7.0: its twenty-two; 0.8.0:
-# its twenty-eight; 0.9.0: its thirty-two
+# its twenty-eight; 0.9.0: its thirty-two; 0.10.0 (first validation): its thirty-six
 V050="$OLD wine-mlp digits-cnn fmnist-resmlp tweets-transformer"
 tables_of 0.5.0 5934891 fourteen $V050
 V060="$V050 digits-logreg digits-autoencoder tweets-bow shakespeare-charcnn"
@@ -96,7 +101,13 @@ V070="$V060 tweets-textcnn fmnist-vit shakespeare-nplm digits-vae"
 tables_of 0.7.0 2529bad twenty-two $V070
 V080="$V070 fmnist-lenet digits-deepmlp fmnist-denoise shakespeare-rnn digits-hingemlp digits-bncnn"
 tables_of 0.8.0 5efd0e5 twenty-eight $V080
-tables_of 0.9.0 c7bf83b thirty-two $V080 digits-gru digits-tanhmlp fmnist-softmax tweets-embmlp
+V090="$V080 digits-gru digits-tanhmlp fmnist-softmax tweets-embmlp"
+tables_of 0.9.0 c7bf83b thirty-two $V090
+# 0.10.0's first validation: its thirty-six tasks, with the split of that time (ff91dbb)
+V0100="$V090 diabetes-linear digits-selumlp fmnist-smallmlp tweets-fasttext"
+tables_of 0.10.0 ff91dbb thirty-six $V0100
+# 0.10.0's second validation: its forty tasks, with the split of that time (e47b138)
+tables_of 0.10.0+second e47b138 forty $V0100 shakespeare-gru digits-noisymlp fmnist-gelumlp digits-adamaxcnn
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

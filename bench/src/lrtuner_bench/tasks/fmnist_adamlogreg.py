@@ -31,4 +31,4 @@ class FashionMnistAdamLogReg(FashionMnistSoftmax):
     baseline_schedule_name = "step"
     split = "validation"
     split_reason = _DECLARED
-    long_ms_per_step = 0.9  # as fmnist-softmax, the same model and data
+    long_ms_per_step = 1.2  # median of its grid runs, beside two or three other processes
