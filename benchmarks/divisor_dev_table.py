@@ -37,6 +37,12 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
+def runs_in(folder: str, pattern: str = "runs-*.jsonl") -> list[dict[str, Any]]:
+    """Every record of the JSON-lines files matching ``pattern`` in ``ROOT / folder``, in
+    file-name order."""
+    return [r for path in sorted((ROOT / folder).glob(pattern)) for r in _jsonl(path)]
+
+
 def collect() -> dict[str, dict[str, dict[int, float | None]]]:
     """task -> arm -> seed -> final metric (``None``: the run did not end ``ok``)."""
     runs: dict[str, dict[str, dict[int, float | None]]] = defaultdict(lambda: defaultdict(dict))

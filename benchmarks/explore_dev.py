@@ -54,11 +54,14 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
     "cooldown": (1.0, {"cooldown_share": 0.2}),
     "cooldown100": (0.01, {"cooldown_share": 0.2}),
 }
-#: rule 8's level test: defaults (``peakX``) against the drop-rate test alone
-#: (``nolevel-peakX``), from each seed LR of the acceptance check (x0.001 ... x10 of the peak).
+#: from each seed LR of the acceptance check (x0.001 ... x10 of the peak): defaults
+#: (``peakX``), against rule 8's drop-rate test alone (``nolevel-peakX``) and against the seed
+#: search without its resolution test (``res0-peakX``: 0.10.0's search,
+#: ``benchmarks/results/search-noise-dev``).
 for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"peak{_scale:g}"] = (_scale, {})
     SCENARIOS[f"nolevel-peak{_scale:g}"] = (_scale, {"rollback_on_level": False})
+    SCENARIOS[f"res0-peak{_scale:g}"] = (_scale, {"search_resolution_steps": 0.0})
 #: rule 7's divisor: defaults from the tuned peak with the one-step optimum divided by D
 #: (``divD``) instead of 20 (``peak1`` is the 20 arm).
 for _divisor in (5, 10):
@@ -92,10 +95,6 @@ SCENARIOS["keep-peak0.01"] = (0.01, {"explore_trial_growth": "keep"})
 SCENARIOS["trialgrow-off300"] = (
     1 / 300, {"seed_search": False, "explore_trial_growth": "grow"}
 )
-#: the seed search without its resolution test (``res0-peakX``: 0.10.0's search), against the
-#: defaults (``peakX``; ``benchmarks/results/search-noise-dev``)
-for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
-    SCENARIOS[f"res0-peak{_scale:g}"] = (_scale, {"search_resolution_steps": 0.0})
 
 
 def tuned_peak(grids: Path, task: Any) -> tuple[float, str]:

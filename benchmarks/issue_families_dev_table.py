@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from divisor_dev_table import ROOT, _jsonl
+from divisor_dev_table import runs_in
 from trial_growth_dev_table import part
 
 LABELS = {"peak0.01": "0.10.0 from 1/100 of the peak", "peak1": "0.10.0 from the peak"}
@@ -22,8 +22,7 @@ HEADER = (
 
 
 def main() -> int:
-    runs = [r for path in sorted((ROOT / "issue-families-dev").glob("runs-*.jsonl"))
-            for r in _jsonl(path)]
+    runs = runs_in("issue-families-dev")
     records = {arm: [r for r in runs if r["scenario"] == arm] for arm in LABELS}
     print(part(records, LABELS, "peak0.01", "`python benchmarks/issue_families_dev_table.py`",
                HEADER))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from divisor_dev_table import ROOT, _jsonl
+from divisor_dev_table import runs_in
 from trial_growth_dev_table import part, reference_runs
 
 LABELS = {"0.10.0": "0.10.0", "grow": "galloping trial"}
@@ -24,20 +24,14 @@ HEADER = (
 )
 
 
-def _runs(folder: str, pattern: str) -> list[dict]:
-    return [r for path in sorted((ROOT / folder).glob(pattern)) for r in _jsonl(path)]
-
-
 def reference() -> list[dict]:
     """0.10.0 from 1/100 of the tuned peak, on every task of the criterion."""
-    families = [r for r in _runs("issue-families-dev", "runs-*.jsonl")
-                if r["scenario"] == "peak0.01"]
-    return [*reference_runs(), *families, *_runs("trial-gallop-dev", "runs-reference-*.jsonl")]
+    families = [r for r in runs_in("issue-families-dev") if r["scenario"] == "peak0.01"]
+    return [*reference_runs(), *families, *runs_in("trial-gallop-dev", "runs-reference-*.jsonl")]
 
 
 def main() -> int:
-    grow = _runs("trial-gallop-dev", "runs-[ab].jsonl")
-    records = {"0.10.0": reference(), "grow": grow}
+    records = {"0.10.0": reference(), "grow": runs_in("trial-gallop-dev", "runs-[ab].jsonl")}
     print(part(records, LABELS, "0.10.0", "`python benchmarks/trial_gallop_dev_table.py`", HEADER))
     return 0
 

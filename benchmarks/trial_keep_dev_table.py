@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from divisor_dev_table import ROOT, _jsonl
+from divisor_dev_table import runs_in
 from trial_growth_dev_table import part, reference_runs
 
 LABELS = {"0.10.0": "0.10.0", "keep": "trial keeps the growth"}
@@ -24,9 +24,7 @@ HEADER = (
 
 
 def main() -> int:
-    keep = [r for path in sorted((ROOT / "trial-keep-dev").glob("runs-*.jsonl"))
-            for r in _jsonl(path)]
-    records = {"0.10.0": reference_runs(), "keep": keep}
+    records = {"0.10.0": reference_runs(), "keep": runs_in("trial-keep-dev")}
     print(part(records, LABELS, "0.10.0", "`python benchmarks/trial_keep_dev_table.py`", HEADER))
     return 0
 

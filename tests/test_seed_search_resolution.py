@@ -54,34 +54,31 @@ def test_search_resolution_steps_is_validated():
             TunerConfig(search_resolution_steps=bad).validate()
 
 
-def _first_decision(seed: int, **options):
+def _first_decision(monkeypatch, seed: int, **options):
     from lrtuner_bench import methods, runner
     from lrtuner_bench.tasks import get_task
 
     task = get_task("digits-noisymlp")  # MLP 64-256-10, plain SGD, minibatches of 4
     budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
                                  num_evals=1)
-    saved = dict(methods.LRTUNER_OPTIONS)
-    methods.LRTUNER_OPTIONS["long"] = options
-    try:
-        result = runner.train_one(
-            task, "lrtuner@peak0.01", task.load(budget), budget, seed, "long", 0.316, None, "cpu"
-        )
-    finally:
-        methods.LRTUNER_OPTIONS.clear()
-        methods.LRTUNER_OPTIONS.update(saved)
+    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", options)
+    result = runner.train_one(
+        task, "lrtuner@peak0.01", task.load(budget), budget, seed, "long", 0.316, None, "cpu"
+    )
     return result["history"][0]
 
 
-def test_real_digits_minibatches_of_four_keep_the_seed_lr():
+def test_real_digits_minibatches_of_four_keep_the_seed_lr(monkeypatch):
     """Real data: digits, seed 1, seed LR 1/100 of the tuned 0.316. 0.10.0's search set the LR
     to 4e-8 of the tuned peak (the run ended at 22% accuracy); the resolution test keeps
     0.00316."""
     pytest.importorskip("lrtuner_bench")
-    old = _first_decision(1, search_resolution_steps=0.0)
+    old = _first_decision(monkeypatch, 1, search_resolution_steps=0.0)
     assert "minimal at" in old["reason"] and old["lr_after"] < 1e-7
-    new = _first_decision(1)
+    new = _first_decision(monkeypatch, 1)
     assert "rounding steps" in new["reason"]
     assert new["lr_after"] == pytest.approx(0.00316)
     # seed 0 has a real descent along its first step: the search is 0.10.0's
-    assert _first_decision(0) == _first_decision(0, search_resolution_steps=0.0)
+    assert _first_decision(monkeypatch, 0) == _first_decision(
+        monkeypatch, 0, search_resolution_steps=0.0
+    )
