@@ -20,12 +20,15 @@ from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
+from .digits_glumlp import DigitsGluMLP
 from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
 from .digits_mlp import DigitsMLP
 from .digits_noisymlp import DigitsNoisyMLP
+from .digits_rmsprop import DigitsRMSprop
 from .digits_selumlp import DigitsSeluMLP
+from .digits_smallbatch import DigitsSmallBatch
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_tinybatch import DigitsTinyBatch
 from .digits_vae import DigitsVAETask
@@ -33,6 +36,7 @@ from .fmnist_adamlogreg import FashionMnistAdamLogReg
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
 from .fmnist_gelumlp import FashionMnistGeluMLP
+from .fmnist_largebatch import FashionMnistLargeBatch
 from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
@@ -102,6 +106,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DiabetesHuber,
         DigitsTinyBatch,
         FashionMnistAdamLogReg,
+        DigitsRMSprop,
+        FashionMnistLargeBatch,
+        DigitsSmallBatch,
+        DigitsGluMLP,
     )
 }
 
