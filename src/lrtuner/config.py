@@ -204,6 +204,10 @@ class TunerConfig:
     #: rounding steps of the parameters' dtype at the loss's magnitude (``eps * |L0|``), else
     #: the seed LR is kept (0.11.0; 0 is 0.10.0: any lower mean counts).
     search_resolution_steps: float = 2.0
+    #: Searches at most, one per step, while each is inconclusive (no grid point lowers the
+    #: loss beyond the resolution test): the next step's direction is searched (0.12.0; 1 is
+    #: 0.11.0: one search, the seed LR kept when it is inconclusive).
+    search_attempts: int = 3
     #: Ratio between neighbouring grid points (half a decade).
     grid_ratio: float = math.sqrt(10.0)
     #: The search looks at most this far above the seed LR ...
@@ -266,7 +270,7 @@ class TunerConfig:
         for name in ("min_recompute_every", "explore_chances",
                      "exploit_chances", "open_explore_recompute_cap",
                      "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",
-                     "adaptive_explore_patience", "search_minibatches",
+                     "adaptive_explore_patience", "search_minibatches", "search_attempts",
                      "rank_test_min_losses"):
             _check_int(name, getattr(self, name), allow_none=False)
         _check_int("exploit_agreement", self.exploit_agreement, minimum=0, allow_none=False)

@@ -174,7 +174,10 @@ class PolicyState:
     horizon: float | None = None
     #: ``explore_by_trial`` (rule 12): a rollback has ended explore's trial
     trial_ended: bool = False
-    seed_searched: bool = False  # the one-time seed-LR search has run (or was attempted)
+    seed_searched: bool = False  # the seed-LR search has run (or was attempted)
+    #: seed searches run so far; an inconclusive one asks for another at the next step
+    seed_search_attempts: int = 0
+    seed_search_retry: bool = False
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
     window_losses: list[float] = field(default_factory=list)
 
@@ -234,19 +237,30 @@ class TunerPolicy:
 
     # --- the seed search ---------------------------------------------------------------
     def seed_search_due(self, optimizer_steps: int) -> bool:
-        """At the first step taken, once, in explore (``seed_search=True``)."""
+        """At the first step taken, in explore (``seed_search=True``); again at each next step
+        while the searches so far were inconclusive, up to ``search_attempts`` in all."""
         s = self.state
-        return (
-            self.config.seed_search
-            and not s.seed_searched
-            and optimizer_steps == 0
-            and s.phase == "explore"
-            and s.explore_steps != 0
-        )
+        if not self.config.seed_search or s.phase != "explore" or s.explore_steps == 0:
+            return False
+        if not s.seed_searched:
+            return optimizer_steps == 0
+        return s.seed_search_retry and s.seed_search_attempts < self.config.search_attempts
 
     def note_seed_search(self) -> None:
-        """The one-time seed search runs now (or is attempted): never again."""
-        self.state.seed_searched = True
+        """A seed search runs now (or is attempted); no other unless it turns out
+        inconclusive (:meth:`note_seed_search_outcome`)."""
+        s = self.state
+        s.seed_searched = True
+        s.seed_search_attempts += 1
+        s.seed_search_retry = False
+
+    def note_seed_search_outcome(self, result: SeedSearchResult) -> bool:
+        """Record whether the next step's direction is searched; ``True`` if it is."""
+        s = self.state
+        s.seed_search_retry = (
+            result.inconclusive and s.seed_search_attempts < self.config.search_attempts
+        )
+        return s.seed_search_retry
 
     def seed_lr(self, line: LineResult, lr: float) -> SeedSearchResult:
         """The LR after the seed search's line (:func:`seed_search.seed_lr_from_search`)."""

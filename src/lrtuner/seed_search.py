@@ -58,11 +58,16 @@ from .config import DEFAULTS
 
 @dataclass(frozen=True)
 class SeedSearchResult:
-    """Outcome of a search: the LR to use, whether it differs from the seed, and why."""
+    """Outcome of a search: the LR to use, whether it differs from the seed, and why.
+
+    ``inconclusive``: no point on the grid lowered the loss measurably (beyond the resolution
+    test), so the line says nothing about the LR; the tuner then searches the next step's
+    direction (``search_attempts``)."""
 
     lr: float
     changed: bool
     reason: str
+    inconclusive: bool = False
 
 
 def next_multiplier(
@@ -172,7 +177,7 @@ def seed_lr_from_search(
     best_loss = min(x for x in losses if math.isfinite(x))
     if best_loss >= loss0:
         return SeedSearchResult(
-            lr, False, "seed search: no LR on the grid lowers the loss; LR kept"
+            lr, False, "seed search: no LR on the grid lowers the loss; LR kept", True
         )
     margin = resolution_steps * resolution
     if not loss0 - best_loss > margin:
@@ -181,6 +186,7 @@ def seed_lr_from_search(
             False,
             f"seed search: no LR on the grid lowers the loss by more than {resolution_steps:g} "
             f"rounding steps ({loss0 - best_loss:.3g} <= {margin:.3g}); LR kept",
+            True,
         )
     m_star = refine_minimum([0.0, *multipliers], [loss0, *losses])
     proposed = lr * m_star / safety_factor

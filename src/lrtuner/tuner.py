@@ -419,8 +419,11 @@ class LRTuner(TunerCheckpoint):
     def _seed_search_step(self) -> None:
         """First step: take it, look along its direction on a log grid of LRs (see
         :mod:`lrtuner.seed_search`); if the LR changes, the step is taken again at the new LR
-        from the state before it, so the result is bitwise a plain first step at that LR.
-        The outcome is :attr:`seed_search_result`, logged on ``"lrtuner.seed_search"``."""
+        from the state before it, so the result is bitwise a plain step at that LR. An
+        inconclusive search (no grid point lowers the loss measurably) is repeated on the next
+        step's direction, up to ``search_attempts`` searches in all.
+        The outcome is :attr:`seed_search_result` (the last search's), logged on
+        ``"lrtuner.seed_search"``."""
         self.policy.note_seed_search()
         params = self._params()
         lr = self.lr
@@ -430,7 +433,8 @@ class LRTuner(TunerCheckpoint):
             "seed search: seed LR %.4g; grid ratio %.3g, multipliers %.3g..%.3g of it",
             lr, c.grid_ratio, c.min_multiplier, c.max_multiplier,
         )  # fmt: skip
-        before = TrainingSnapshot.capture(params, self.optimizer, [], 0)
+        step = self.stats.optimizer_steps
+        before = TrainingSnapshot.capture(params, self.optimizer, [], step)
         if not self._plain_step(pre=before):
             return
         delta = [t.clone() for t in before.params]
@@ -448,17 +452,25 @@ class LRTuner(TunerCheckpoint):
         # search itself is not charged to the probe ledger
         self.schedule.respace(line.forwards, self.policy.state, self.stats.optimizer_steps)
         result = self.policy.seed_lr(line, lr)
+        reason = result.reason
+        if self.policy.note_seed_search_outcome(result):
+            attempt = self.policy.state.seed_search_attempts
+            reason += (
+                f"; the next step's direction is searched (attempt {attempt + 1} of "
+                f"{self.config.search_attempts})"
+            )
         del delta
         if result.changed:
             before.restore(params, self.optimizer, [])
             self._set_lr(result.lr)
-            self.stats.optimizer_steps -= 1  # the first step, taken again at the new LR
-            if not self._plain_step(pre=TrainingSnapshot.capture(params, self.optimizer, [], 0)):
+            self.stats.optimizer_steps -= 1  # the step, taken again at the new LR
+            again = TrainingSnapshot.capture(params, self.optimizer, [], step)
+            if not self._plain_step(pre=again):
                 return
-        self._report_seed_search(line, lr, result.changed, result.reason, started)
+        self._report_seed_search(line, lr, result.changed, reason, started)
         self._record(
             decision="accepted" if result.changed else "rejected",
-            reason=result.reason,
+            reason=reason,
             lr_before=lr,
             lr_after=self.lr,
             epsilons=[(m - 1.0) * lr for m in [0.0, *line.multipliers]],

@@ -268,8 +268,10 @@ def check_values(state: RestoredTunerState) -> None:
         _fail("policy.rollback_direction", p.rollback_direction, "-1, 0 or 1")
     _int("policy.decrease_streak", p.decrease_streak)
     _real("policy.growth", p.growth, optional=False, finite=True)
-    if not isinstance(p.seed_searched, bool):
-        _fail("policy.seed_searched", p.seed_searched, "True or False")
+    for name in ("seed_searched", "seed_search_retry"):
+        if not isinstance(getattr(p, name), bool):
+            _fail(f"policy.{name}", getattr(p, name), "True or False")
+    _int("policy.seed_search_attempts", p.seed_search_attempts)
     _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
     if p.phase == "cooldown" and not (p.cooldown_lr is not None and p.cooldown_lr > 0):
         _fail("policy.cooldown_lr", p.cooldown_lr, "a positive LR in the cooldown phase")
