@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--table", type=Path)
     parser.add_argument("--tasks", default="")
-    parser.add_argument("--grids", type=Path, default=Path("benchmarks/results/long"))
+    parser.add_argument("--grids", type=Path, default=Path("benchmarks/results/long/runs"))
     args = parser.parse_args(argv)
     if args.table:
         print(table(args.table))

@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from divisor_dev_table import baseline
 from explore_dev import tuned_peak
 from search_noise_dev import _cell
 
@@ -118,9 +119,31 @@ def full_table(path: Path) -> list[str]:
         "| task | seed LR / peak | 0.11.0 (one search) | 0.12.0 (up to three) |",
         "|---|---|---|---|",
     ]
+    gaps: dict[str, list[float]] = {"0.11.0": [], "0.12.0": []}
+    failed = {"0.11.0": 0, "0.12.0": 0}
     for (task, scale), arms in sorted(cells.items()):
         old, new = (_cell(arms.get(arm, {})) for arm in ("0.11.0", "0.12.0"))
         lines.append(f"| {task} | {scale:g} | {old} | {new} |")
+        mean, std, higher = baseline(task)
+        for arm in gaps:
+            values = list(arms.get(arm, {}).values())
+            failed[arm] += sum(v is None for v in values)
+            finite = [v for v in values if v is not None]
+            if finite and std:
+                gap = (sum(finite) / len(finite) - mean) / std * (1 if higher else -1)
+                gaps[arm].append(gap)
+    diverged = [r for r in rows if r.get("status") != "ok"]
+    lines += [
+        "",
+        "Mean normalised gap over the (task, seed LR) pairs (the seed-mean final metric minus "
+        "the tuned baseline's mean, in baseline standard deviations; larger is better): "
+        + ", ".join(
+            f"{arm} {sum(g) / len(g):.2f} ({len(g)} pairs)" for arm, g in gaps.items() if g
+        )
+        + f". Runs not ok: {len(diverged)}"
+        + (f" ({', '.join(r['task'] + ' ' + r['scenario'] for r in diverged)})" if diverged else "")
+        + ".",
+    ]
     return lines
 
 
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--table", type=Path)
     parser.add_argument("--tasks", default="")
-    parser.add_argument("--grids", type=Path, default=Path("benchmarks/results/long"))
+    parser.add_argument("--grids", type=Path, default=Path("benchmarks/results/long/runs"))
     args = parser.parse_args(argv)
     if args.table:
         print(table(args.table))
