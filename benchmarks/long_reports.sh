@@ -9,7 +9,8 @@
 #    (*-0.8.0.md): its twenty-eight tasks (commit 5efd0e5), and the 0.9.0 tables (*-0.9.0.md):
 #    its thirty-two tasks (commit c7bf83b), and 0.10.0's first validation (*-0.10.0.md): its
 #    thirty-six tasks (commit ff91dbb), and 0.10.0's second (*-0.10.0-second.md): its forty
-#    tasks (commit e47b138), all by tables_of; 3. the full
+#    tasks (commit e47b138), and 0.11.0's (*-0.11.0.md): its forty-four tasks (commit
+#    73450b3), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -107,7 +108,10 @@ tables_of 0.9.0 c7bf83b thirty-two $V090
 V0100="$V090 diabetes-linear digits-selumlp fmnist-smallmlp tweets-fasttext"
 tables_of 0.10.0 ff91dbb thirty-six $V0100
 # 0.10.0's second validation: its forty tasks, with the split of that time (e47b138)
-tables_of 0.10.0+second e47b138 forty $V0100 shakespeare-gru digits-noisymlp fmnist-gelumlp digits-adamaxcnn
+V0102="$V0100 shakespeare-gru digits-noisymlp fmnist-gelumlp digits-adamaxcnn"
+tables_of 0.10.0+second e47b138 forty $V0102
+# 0.11.0's validation: its forty-four tasks, with the split of that time (73450b3)
+tables_of 0.11.0 73450b3 forty-four $V0102 breast-cancer-logreg diabetes-huber digits-tinybatch fmnist-adamlogreg
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md
