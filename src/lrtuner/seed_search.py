@@ -36,6 +36,18 @@ ranges from 1/20 to 2x the one-step optimum, so the explore phase that follows i
 raise the LR as far as its fits keep asking (with a trust region that grows on consistent
 requests, rule 1), guarded by rollback.
 
+An *inconclusive* search, one where no grid point lowers the probe loss measurably (the
+resolution test of :func:`seed_lr_from_search`), says nothing about the LR: the step's
+direction was not a descent direction for the probe minibatches. With minibatches of 2-4
+examples this happens at initialisation on one training seed in three (digits-tinybatch and
+digits-noisymlp, seed 1). Since 0.12.0 the tuner then searches again at the next step, along
+that step's direction and on new probe minibatches, up to ``search_attempts`` (3) searches in
+all; the seed LR is kept only when all of them are inconclusive. 0.11.0 kept it after the
+first, and a seed 10x too high then stayed (both runs ended at chance, 0.100); the second
+step's search was conclusive on all six development searches where the first was not, and
+those runs ended at 0.978-0.980 (``benchmarks/results/search-retry-dev``). Where the first
+search is conclusive nothing changes.
+
 When it fails: a first step whose direction is dominated by noise (tiny probe set, huge
 label noise) gives a noisy :math:`m^*`; an architecture whose good LR is a much smaller
 fraction of its one-step optimum at initialisation (one that needs a long warmup) gets too
