@@ -59,6 +59,10 @@ NEW = (
     "fmnist-largebatch",
     "digits-smallbatch",
     "digits-glumlp",
+    "digits-adagrad",
+    "fmnist-smallbatch",
+    "digits-centeredrms",
+    "fmnist-widemlp",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -92,8 +96,14 @@ SECOND_VALIDATION_010 = ("shakespeare-gru", "digits-noisymlp", "fmnist-gelumlp",
 #: digits-tinybatch's decision logs, were read before the seed search's retries were chosen),
 #: replaced by the four below.
 VALIDATION_011 = ("breast-cancer-logreg", "diabetes-huber", "digits-tinybatch", "fmnist-adamlogreg")
-#: declared for 0.12.0, before any of their runs.
-VALIDATION_SINCE_012 = ("digits-rmsprop", "fmnist-largebatch", "digits-smallbatch", "digits-glumlp")
+#: declared for 0.12.0, before any of their runs; development since 0.13.0 (their results, and
+#: digits-smallbatch's decision logs, were read before divergence recovery was chosen),
+#: replaced by the four below.
+VALIDATION_012 = ("digits-rmsprop", "fmnist-largebatch", "digits-smallbatch", "digits-glumlp")
+#: declared for 0.13.0, before any of their runs.
+VALIDATION_SINCE_013 = (
+    "digits-adagrad", "fmnist-smallbatch", "digits-centeredrms", "fmnist-widemlp"
+)
 
 
 def test_split_is_declared_with_reasons():
@@ -112,7 +122,8 @@ def test_split_is_declared_with_reasons():
     assert set(FORMER_VALIDATION_010) <= set(DEVELOPMENT)
     assert set(SECOND_VALIDATION_010) <= set(DEVELOPMENT)
     assert set(VALIDATION_011) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_012)
+    assert set(VALIDATION_012) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_013)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -245,6 +256,16 @@ def test_required_families_are_present():
     assert not any(isinstance(m, norms) for m in glu)
     glu_opt = get_task("digits-glumlp").make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3)
     assert type(glu_opt) is torch.optim.Adam and glu_opt.param_groups[0]["amsgrad"]
+    assert optimizer("digits-adagrad") is torch.optim.Adagrad
+    fsmall = get_task("fmnist-smallbatch")
+    assert fsmall.budget("long").batch_size == 8 and fsmall.budget("long").steps == 5000
+    assert optimizer("fmnist-smallbatch") is torch.optim.AdamW
+    rms = get_task("digits-centeredrms").make_optimizer([nn.Parameter(torch.zeros(1))], 1e-4)
+    assert type(rms) is torch.optim.RMSprop and rms.param_groups[0]["centered"]
+    assert rms.param_groups[0]["momentum"] == 0.9
+    assert any(isinstance(m, nn.Tanh) for m in _modules("digits-centeredrms"))
+    wide = get_task("fmnist-widemlp").make_optimizer([nn.Parameter(torch.zeros(1))], 0.01)
+    assert type(wide) is torch.optim.SGD and wide.param_groups[0]["momentum"] == 0.5
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -15,9 +15,11 @@ from .base import PROFILES, SPLITS, Budget, Task
 from .breast_cancer_logreg import BreastCancerLogReg
 from .diabetes_huber import DiabetesHuber
 from .diabetes_linear import DiabetesLinear
+from .digits_adagrad import DigitsAdagrad
 from .digits_adamaxcnn import DigitsAdamaxCNN
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
+from .digits_centeredrms import DigitsCenteredRMS
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
 from .digits_glumlp import DigitsGluMLP
@@ -41,9 +43,11 @@ from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
+from .fmnist_smallbatch import FashionMnistSmallBatch
 from .fmnist_smallmlp import FashionMnistSmallMLP
 from .fmnist_softmax import FashionMnistSoftmax
 from .fmnist_vit import FashionMnistViT
+from .fmnist_widemlp import FashionMnistWideMLP
 from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_gru import ShakespeareGRU
@@ -110,6 +114,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistLargeBatch,
         DigitsSmallBatch,
         DigitsGluMLP,
+        DigitsAdagrad,
+        FashionMnistSmallBatch,
+        DigitsCenteredRMS,
+        FashionMnistWideMLP,
     )
 }
 
