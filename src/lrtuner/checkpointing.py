@@ -38,6 +38,7 @@ class TunerCheckpoint(OptimizerWrapper):
     seed_search_result: SeedSearchReport | None
     modules: list[torch.nn.Module]
     _snapshot: TrainingSnapshot | None
+    _sound: TrainingSnapshot | None
 
     @property
     def pending_snapshot(self) -> TrainingSnapshot | None:
@@ -91,6 +92,7 @@ class TunerCheckpoint(OptimizerWrapper):
         self.optimizer.load_state_dict(
             {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
         )
+        self._sound = None  # rule 13's restore point is not checkpointed: taken anew
         if restored is None:
             warnings.warn(
                 "LRTuner.load_state_dict: no 'lrtuner' entry (a plain optimizer checkpoint?); "
@@ -114,6 +116,7 @@ class TunerCheckpoint(OptimizerWrapper):
         """Add a group to the wrapped optimizer; a held rollback snapshot gains the group as
         it is now, so a rollback restores every group consistently."""
         super().add_param_group(param_group)
+        self._sound = None  # it lacks the group; the next decision takes a new one
         if self._snapshot is not None:
             added = self.optimizer.param_groups[-1]["params"]
             self._snapshot.add_group(

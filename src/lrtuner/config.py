@@ -103,6 +103,11 @@ class TunerConfig:
     saturation_threshold: float | None = None
     #: Undo a change that made the loss rise (rule 8).
     rollback: bool = True
+    #: Rule 13: a non-finite training loss with no change pending, while the probe loss at the
+    #: current weights is not finite either (the weights diverged), restores the state of the
+    #: last decision and divides the LR by ``max_lr_factor``. Needs ``rollback``; holds one
+    #: snapshot of the training state at all times (0.13.0; ``False`` is 0.12.0).
+    recover_divergence: bool = True
     #: Where the rollback snapshot lives (default: with the parameters).
     snapshot_device: torch.device | str | None = None
     #: The probe ledger: the fits' forward passes stay within this share of training (rule 5).
@@ -254,6 +259,7 @@ class TunerConfig:
                 f"Invalid probe_errors: {self.probe_errors!r} (use 'warn' or 'raise')"
             )
         _check_bool("seed_search", self.seed_search)
+        _check_bool("recover_divergence", self.recover_divergence)
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
             raise ValueError(f"Invalid seed: {self.seed!r}")
         for name in ("explore_share", "decision_spacing_share", "min_relative_change",

@@ -217,10 +217,12 @@ class WeightGuard:
 @dataclass(frozen=True)
 class StepFault:
     """Why a step is not applied: the record's reason, and the reason of a rollback when the
-    fault may undo a pending change (``None``: it may not)."""
+    fault may undo a pending change or signal divergence (``None``: it may not); ``cause``
+    says what was wrong."""
 
     skip_reason: str
     rollback_reason: str | None
+    cause: str = ""
 
 
 def step_fault(
@@ -230,12 +232,12 @@ def step_fault(
     GradScaler's verdict, the gradients (all ranks agree); ``None`` for a sound step."""
     if loss_value is not None and not math.isfinite(loss_value):
         what = f"training loss is {loss_value}"
-        return StepFault(f"{what}; step not applied", f"{what}; change undone")
+        return StepFault(f"{what}; step not applied", f"{what}; change undone", what)
     if scaler_skip:
         return StepFault("GradScaler found inf/NaN gradients; step not applied, not probed", None)
     if not grads_finite:
         what = "gradients are not finite"
-        return StepFault(f"{what}; step not applied", f"{what}; change undone")
+        return StepFault(f"{what}; step not applied", f"{what}; change undone", what)
     return None
 
 

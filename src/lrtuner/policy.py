@@ -695,5 +695,21 @@ class TunerPolicy:
         s.rate_at_lr_start = p.rate_before
         return p
 
+    def on_diverged(self, lr_before: float, lr_after: float) -> None:
+        """Rule 13: the weights diverged at ``lr_before`` with no change pending and the tuner
+        lowered the LR to ``lr_after``: judged as a rolled-back increase from ``lr_after`` to
+        ``lr_before`` (explore's trial ends, the horizon factor follows, and a later increase
+        is capped to ``rollback_cap_fraction`` of the step down)."""
+        s = self.state
+        s.pending = None
+        s.rollback_direction = 1
+        self.follow_rollback(1)
+        s.trial_ended = True
+        s.growth = 1.0
+        s.fit_streak = 0
+        s.rollback_cap = self.config.rollback_cap_fraction * abs(lr_before - lr_after)
+        if s.phase == "cooldown" and lr_before > 0:
+            self.rescale_cooldown(lr_after / lr_before)
+
     def release_pending(self) -> None:
         self.state.pending = None

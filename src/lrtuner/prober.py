@@ -44,8 +44,8 @@ from .seed_search import next_multiplier
 from .snapshot import copy_into, module_buffers
 from .superbatch import BatchCursor, EmptyProbeDataError
 
-#: Streams of probe dropout seeds: fits, and the seed search.
-FIT_STREAM, SEED_SEARCH_STREAM = 0, 1
+#: Streams of probe dropout seeds: fits, the seed search, the divergence check.
+FIT_STREAM, SEED_SEARCH_STREAM, DIVERGENCE_STREAM = 0, 1, 2
 
 
 def probe_seed(seed: int, decision: int, stream: int, batch: int) -> int:
@@ -187,6 +187,22 @@ class Prober:
         (:func:`guards.probe_loss_value`: a usage error if it is not a scalar loss)."""
         torch.manual_seed(seed)
         return probe_loss_value(self.probe_loss(batch)).detach()
+
+    def weights_diverged(self, params: Sequence[torch.Tensor], stats: TunerStats) -> bool:
+        """Is the probe loss of one minibatch per rank at the current weights non-finite (on
+        any rank)? Then the weights, not the training minibatch, make the loss non-finite.
+        Parameters and buffers are restored bitwise afterwards."""
+        local = torch.zeros(1, dtype=torch.float64)
+        failure = dist_utils.RankFailure()
+        with self.session(list(params), [], stats) as session:
+            with failure:
+                batch = self.cursor.next_batch()
+                seed = probe_seed(self.seed, stats.probe_forward_passes, DIVERGENCE_STREAM,
+                                  dist_utils.rank())
+                local += self.forward(batch, seed).cpu()
+                session.forwards += 1
+            total = float(failure.all_reduce_sum(local)[0])
+        return not math.isfinite(total)
 
     def fit(
         self,

@@ -110,6 +110,8 @@ class LRTuner(TunerCheckpoint):
         self.history: list[DecisionRecord] = []
         self.stats = TunerStats()
         self._snapshot: TrainingSnapshot | None = None
+        #: the state at the last decision with no change pending (rule 13's restore point)
+        self._sound: TrainingSnapshot | None = None
         self._grad_check = GradientCheck()
         self._weights = WeightGuard()
         self._loss_watch = LossWatch()
@@ -225,6 +227,7 @@ class LRTuner(TunerCheckpoint):
         """Rule 9: from here to ``total_steps`` the LR anneals linearly to zero; no more fits.
         A change still pending is kept (its snapshot is released)."""
         self._snapshot = None
+        self._refresh_sound()
         self.policy.start_cooldown(self.lr)
         start, total = self.config.cooldown_start, self.config.total_steps
         self._record(
@@ -259,13 +262,62 @@ class LRTuner(TunerCheckpoint):
         return False
 
     def _on_fault(self, fault: StepFault) -> None:
-        """The one handler of a step not applied: roll back where the fault allows, else record."""
+        """The one handler of a step not applied: roll back where the fault allows, recover
+        from divergence (rule 13), else record."""
         self.stats.skipped_steps += 1
         undo = fault.rollback_reason is not None and self.policy.rollback_enabled
         if undo and self._snapshot is not None:
             self._roll_back(fault.rollback_reason)
             return
+        if undo and self._sound is not None and self._weights_diverged():
+            self._recover(fault.cause)
+            return
         self._record(decision="skipped", reason=fault.skip_reason)
+
+    # ------------------------------------------------------------------ rule 13
+    def _refresh_sound(self) -> None:
+        """Keep the state now as rule 13's restore point (nothing pending: the rollback
+        snapshot, while one is held, is the restore point instead)."""
+        if not (self.config.recover_divergence and self.policy.rollback_enabled):
+            return
+        if self._snapshot is not None:
+            self._sound = None
+            return
+        self._sound = TrainingSnapshot.capture(
+            self._params(),
+            self.optimizer,
+            self._buffers(),
+            self.stats.optimizer_steps,
+            device=self.config.snapshot_device,
+        )
+
+    def _weights_diverged(self) -> bool:
+        """One probe minibatch at the current weights: is its loss non-finite too? A probe
+        that fails says no (the step is only skipped)."""
+        check = functools.partial(self.prober.weights_diverged, self._params(), self.stats)
+        diverged, _ = run_guarded(check, self.config.probe_errors, "divergence check", "")
+        return bool(diverged)
+
+    def _recover(self, cause: str) -> None:
+        """Rule 13: restore the state of the last decision and divide the LR by
+        ``max_lr_factor``; the restore point is kept (a second divergence restores it again,
+        at a lower LR still)."""
+        assert self._sound is not None
+        lr_before = self.lr
+        sound = self._sound
+        sound.restore(self._params(), self.optimizer, self._buffers())
+        lr_after = lr_before / self.config.max_lr_factor
+        self.policy.on_diverged(lr_before, lr_after)
+        self._set_lr(lr_after)
+        self.stats.rollbacks += 1
+        self._record(
+            decision="rolled_back",
+            reason=f"diverged: {cause} with no change pending, and the probe loss at the "
+            f"current weights is not finite; the state of step {sound.step} restored, LR "
+            f"divided by {self.config.max_lr_factor:g}",
+            lr_before=lr_before,
+            lr_after=self.lr,
+        )
 
     def _roll_back(self, reason: str) -> None:
         assert self._snapshot is not None
@@ -312,6 +364,7 @@ class LRTuner(TunerCheckpoint):
             else:
                 self.policy.release_pending()
                 self._snapshot = None
+        self._refresh_sound()
 
         step = self.stats.optimizer_steps
         if self.policy.update_phase(step):
@@ -412,6 +465,7 @@ class LRTuner(TunerCheckpoint):
                 step,
                 device=self.config.snapshot_device,
             )
+            self._sound = None  # the rollback snapshot is the restore point now
         self._set_lr(decision.proposed_lr)
         self._record(decision="accepted", lr_after=self.lr, **record)
 
@@ -468,6 +522,7 @@ class LRTuner(TunerCheckpoint):
             if not self._plain_step(pre=again):
                 return
         self._report_seed_search(line, lr, result.changed, reason, started)
+        self._refresh_sound()
         self._record(
             decision="accepted" if result.changed else "rejected",
             reason=reason,
