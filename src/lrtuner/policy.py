@@ -294,6 +294,11 @@ class TunerPolicy:
                 self.state.rate_at_lr_start = rate.rate
         return rate
 
+    def loss_rising(self, rate: DropRate | None) -> bool:
+        """Is the training loss measurably rising over the window of ``rate``
+        (:math:`\\rho < -z\\, s_\\rho`, ``rising_loss_z``)? ``False`` without a rate."""
+        return rate is not None and rate.rate < -self.config.rising_loss_z * rate.stderr
+
     def reopen_window(self) -> None:
         """Put the losses of the window just closed back in front of the open one: a change
         too recent to judge is judged on all the losses since it (``closed_window`` holds the
@@ -486,7 +491,7 @@ class TunerPolicy:
         if self.state.phase == "explore":
             if eps > 0:
                 return True, "explore accepts an increase"
-            if rate is not None and rate.rate < -c.rising_loss_z * rate.stderr:
+            if self.loss_rising(rate):
                 return True, "explore accepts a decrease: the training loss is rising"
             return False, "explore rejects a decrease"
         agreement = c.exploit_agreement

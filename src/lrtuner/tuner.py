@@ -277,7 +277,10 @@ class LRTuner(TunerCheckpoint):
     # ------------------------------------------------------------------ rule 13
     def _refresh_sound(self) -> None:
         """Keep the state now as rule 13's restore point (nothing pending: the rollback
-        snapshot, while one is held, is the restore point instead)."""
+        snapshot, while one is held, is the restore point instead). At a decision this runs
+        only when the window just closed was healthy (every loss finite, and not measurably
+        rising: rule 6's test), or when no restore point is held: a state on its way to
+        divergence is not kept over an older sound one."""
         if not (self.config.recover_divergence and self.policy.rollback_enabled):
             return
         if self._snapshot is not None:
@@ -331,6 +334,8 @@ class LRTuner(TunerCheckpoint):
         )
         lr_before = self.lr
         self._snapshot.restore(self._params(), self.optimizer, self._buffers())
+        if self.config.recover_divergence:
+            self._sound = self._snapshot  # the state now: rule 13's restore point (no copy)
         self._snapshot = None
         self.stats.rollbacks += 1
         self._record(
@@ -343,7 +348,9 @@ class LRTuner(TunerCheckpoint):
 
     def _decision_step(self) -> None:
         self._loss_watch.at_decision(self.stats.optimizer_steps + 1)
+        window_finite = all(math.isfinite(x) for x in self.policy.state.window_losses)
         rate = self.policy.close_window()
+        healthy = window_finite and not self.policy.loss_rising(rate)
         rate_fields = {
             "drop_rate": rate.rate if rate else None,
             "drop_rate_stderr": rate.stderr if rate else None,
@@ -363,8 +370,11 @@ class LRTuner(TunerCheckpoint):
                 self.policy.reopen_window()
             else:
                 self.policy.release_pending()
-                self._snapshot = None
-        self._refresh_sound()
+                released, self._snapshot = self._snapshot, None
+                if not healthy and self.config.recover_divergence:
+                    self._sound = released  # the state the change was judged from
+        if healthy or self._sound is None:
+            self._refresh_sound()
 
         step = self.stats.optimizer_steps
         if self.policy.update_phase(step):
