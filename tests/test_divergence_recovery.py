@@ -31,34 +31,53 @@ def _step(w, tuner, loss=None):
     tuner.step(loss=value)
 
 
+def _until_restore_point(w, tuner, steps: int = 600) -> None:
+    """Train until a restore point is held (a healthy window has followed a candidate) and no
+    change is pending."""
+    for _ in range(steps):
+        _step(w, tuner)
+        if tuner._sound is not None and tuner.pending_snapshot is None:
+            return
+    raise AssertionError("no restore point")
+
+
 def test_diverged_weights_are_restored_and_the_lr_halved():
     w, tuner = _tuner()
-    _step(w, tuner)  # step 1: the seed search; its end is the restore point
-    after_search = float(w.detach())
-    momentum = tuner.optimizer.state[w]["momentum_buffer"].clone()
-    for _ in range(2):
-        _step(w, tuner)
-    lr = tuner.lr
-    assert tuner._sound is not None and tuner._sound.step == 1
+    _step(w, tuner)  # step 1: the seed search; its state is the first candidate
+    assert tuner._candidate is not None and tuner._sound is None
+    _until_restore_point(w, tuner)
+    point = tuner._sound
+    assert point.step < tuner.stats.optimizer_steps
+    lr, restored_w = tuner.lr, point.params[0].clone()
+    momentum = point.optimizer_state["state"][0]["momentum_buffer"].clone()
     with torch.no_grad():
         w.fill_(1e200)  # the weights blew up: every loss is inf
     _step(w, tuner, loss=float("nan"))
     last = tuner.history[-1]
     assert last.decision == "rolled_back" and last.reason.startswith("diverged: training loss")
-    assert "the state of step 1 restored" in last.reason
+    assert f"the state of step {point.step} restored" in last.reason
     assert tuner.lr == pytest.approx(lr / 2) and last.lr_after == pytest.approx(lr / 2)
-    assert float(w.detach()) == after_search  # bitwise the state after step 1
+    assert torch.equal(w.detach(), restored_w)  # bitwise the restore point's state
     assert torch.equal(tuner.optimizer.state[w]["momentum_buffer"], momentum)
     assert tuner.policy.state.rollback_direction == 1 and tuner.policy.state.trial_ended
-    assert tuner._sound is not None  # kept: a second divergence restores it again
+    assert tuner._sound is point and tuner._candidate is None  # kept for a second time
     _step(w, tuner)  # training goes on from there
     assert torch.isfinite(w).all()
 
 
-def test_a_bad_batch_at_sound_weights_is_only_skipped():
+def test_no_restore_point_before_a_healthy_window_followed_a_candidate():
     w, tuner = _tuner()
     for _ in range(3):
         _step(w, tuner)
+    with torch.no_grad():
+        w.fill_(1e200)
+    _step(w, tuner, loss=float("nan"))  # the search's state is only a candidate: skipped
+    assert tuner.history[-1].decision == "skipped" and float(w.detach()) == 1e200
+
+
+def test_a_bad_batch_at_sound_weights_is_only_skipped():
+    w, tuner = _tuner()
+    _until_restore_point(w, tuner)
     lr, before = tuner.lr, float(w.detach())
     _step(w, tuner, loss=float("nan"))  # the weights are fine: the probe loss is finite
     last = tuner.history[-1]
@@ -69,22 +88,13 @@ def test_a_bad_batch_at_sound_weights_is_only_skipped():
 
 def test_without_recovery_the_run_is_left_as_0_12_0_left_it():
     w, tuner = _tuner(recover_divergence=False)
-    for _ in range(3):
+    for _ in range(300):
         _step(w, tuner)
     with torch.no_grad():
         w.fill_(1e200)
     _step(w, tuner, loss=float("nan"))
     assert tuner.history[-1].decision == "skipped" and float(w.detach()) == 1e200
-    assert tuner._sound is None
-
-
-def test_no_restore_point_while_a_change_is_pending():
-    w, tuner = _tuner()
-    for _ in range(3):
-        _step(w, tuner)
-    tuner._snapshot = tuner._sound  # as if a change were pending: its snapshot serves
-    tuner._refresh_sound()
-    assert tuner._sound is None
+    assert tuner._sound is None and tuner._candidate is None
 
 
 def test_on_diverged_caps_the_next_increase():
@@ -125,3 +135,27 @@ def test_real_digits_small_minibatches_recover_from_divergence(monkeypatch):
     assert new["status"] == "ok" and new["final_metric"] > 0.9
     recoveries = [h for h in new["history"] if h["reason"].startswith("diverged:")]
     assert recoveries and all(h["lr_after"] < h["lr_before"] for h in recoveries)
+
+
+def test_a_rollback_leaves_its_snapshot_as_the_restore_point():
+    w, tuner = _tuner()
+    for _ in range(400):  # until an explore fit accepts a change (its snapshot is held)
+        _step(w, tuner)
+        if tuner.pending_snapshot is not None:
+            break
+    snapshot = tuner.pending_snapshot
+    assert snapshot is not None and tuner._candidate is None  # the snapshot is the candidate
+    _step(w, tuner, loss=float("nan"))  # a change pending: rule 8 rolls it back
+    assert tuner.history[-1].decision == "rolled_back"
+    assert "change undone" in tuner.history[-1].reason
+    assert tuner._candidate is snapshot and tuner.pending_snapshot is None
+
+
+def test_loss_rising_is_rule_6s_test():
+    from lrtuner.policy import DropRate
+
+    policy = TunerPolicy(TunerConfig(total_steps=1000).resolve())
+    z = TunerConfig().rising_loss_z
+    assert policy.loss_rising(DropRate(rate=-(z + 0.1), stderr=1.0, num_steps=50))
+    assert not policy.loss_rising(DropRate(rate=-(z - 0.1), stderr=1.0, num_steps=50))
+    assert not policy.loss_rising(None)

@@ -39,6 +39,7 @@ class TunerCheckpoint(OptimizerWrapper):
     modules: list[torch.nn.Module]
     _snapshot: TrainingSnapshot | None
     _sound: TrainingSnapshot | None
+    _candidate: TrainingSnapshot | None
 
     @property
     def pending_snapshot(self) -> TrainingSnapshot | None:
@@ -92,7 +93,7 @@ class TunerCheckpoint(OptimizerWrapper):
         self.optimizer.load_state_dict(
             {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
         )
-        self._sound = None  # rule 13's restore point is not checkpointed: taken anew
+        self._sound = self._candidate = None  # rule 13's are not checkpointed: taken anew
         if restored is None:
             warnings.warn(
                 "LRTuner.load_state_dict: no 'lrtuner' entry (a plain optimizer checkpoint?); "
@@ -116,7 +117,7 @@ class TunerCheckpoint(OptimizerWrapper):
         """Add a group to the wrapped optimizer; a held rollback snapshot gains the group as
         it is now, so a rollback restores every group consistently."""
         super().add_param_group(param_group)
-        self._sound = None  # it lacks the group; the next decision takes a new one
+        self._sound = self._candidate = None  # they lack the group: taken anew
         if self._snapshot is not None:
             added = self.optimizer.param_groups[-1]["params"]
             self._snapshot.add_group(

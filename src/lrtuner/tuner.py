@@ -110,8 +110,10 @@ class LRTuner(TunerCheckpoint):
         self.history: list[DecisionRecord] = []
         self.stats = TunerStats()
         self._snapshot: TrainingSnapshot | None = None
-        #: the state at the last decision with no change pending (rule 13's restore point)
+        #: rule 13: the restore point (a state a whole healthy window of training followed)
+        #: and the candidate (the state at the last healthy decision, not yet followed by one)
         self._sound: TrainingSnapshot | None = None
+        self._candidate: TrainingSnapshot | None = None
         self._grad_check = GradientCheck()
         self._weights = WeightGuard()
         self._loss_watch = LossWatch()
@@ -227,7 +229,6 @@ class LRTuner(TunerCheckpoint):
         """Rule 9: from here to ``total_steps`` the LR anneals linearly to zero; no more fits.
         A change still pending is kept (its snapshot is released)."""
         self._snapshot = None
-        self._refresh_sound()
         self.policy.start_cooldown(self.lr)
         start, total = self.config.cooldown_start, self.config.total_steps
         self._record(
@@ -275,24 +276,33 @@ class LRTuner(TunerCheckpoint):
         self._record(decision="skipped", reason=fault.skip_reason)
 
     # ------------------------------------------------------------------ rule 13
-    def _refresh_sound(self) -> None:
-        """Keep the state now as rule 13's restore point (nothing pending: the rollback
-        snapshot, while one is held, is the restore point instead). At a decision this runs
-        only when the window just closed was healthy (every loss finite, and not measurably
-        rising: rule 6's test), or when no restore point is held: a state on its way to
-        divergence is not kept over an older sound one."""
-        if not (self.config.recover_divergence and self.policy.rollback_enabled):
-            return
-        if self._snapshot is not None:
-            self._sound = None
-            return
-        self._sound = TrainingSnapshot.capture(
+    def _capture(self) -> TrainingSnapshot:
+        return TrainingSnapshot.capture(
             self._params(),
             self.optimizer,
             self._buffers(),
             self.stats.optimizer_steps,
             device=self.config.snapshot_device,
         )
+
+    def _advance_restore_points(
+        self, healthy: bool, released: TrainingSnapshot | None = None
+    ) -> None:
+        """At a decision with nothing pending: after a healthy window (every loss finite, and
+        the loss not measurably rising: rule 6's test) the candidate, or the snapshot of the
+        change just judged (``released``), becomes the restore point, and the state now the
+        new candidate; after an unhealthy one the candidate is dropped. So a restore point has
+        always had a whole healthy window of training after it: a state taken at the end of a
+        window that was about to diverge is never restored."""
+        if not (self.config.recover_divergence and self.policy.rollback_enabled):
+            return
+        if not healthy:
+            self._candidate = None
+            return
+        proven = released if released is not None else self._candidate
+        if proven is not None:
+            self._sound = proven
+        self._candidate = self._capture()
 
     def _weights_diverged(self) -> bool:
         """One probe minibatch at the current weights: is its loss non-finite too? A probe
@@ -309,6 +319,7 @@ class LRTuner(TunerCheckpoint):
         lr_before = self.lr
         sound = self._sound
         sound.restore(self._params(), self.optimizer, self._buffers())
+        self._candidate = None  # taken after the restore point: on the way here
         lr_after = lr_before / self.config.max_lr_factor
         self.policy.on_diverged(lr_before, lr_after)
         self._set_lr(lr_after)
@@ -335,7 +346,7 @@ class LRTuner(TunerCheckpoint):
         lr_before = self.lr
         self._snapshot.restore(self._params(), self.optimizer, self._buffers())
         if self.config.recover_divergence:
-            self._sound = self._snapshot  # the state now: rule 13's restore point (no copy)
+            self._candidate = self._snapshot  # the state now: rule 13's candidate (no copy)
         self._snapshot = None
         self.stats.rollbacks += 1
         self._record(
@@ -371,10 +382,9 @@ class LRTuner(TunerCheckpoint):
             else:
                 self.policy.release_pending()
                 released, self._snapshot = self._snapshot, None
-                if not healthy and self.config.recover_divergence:
-                    self._sound = released  # the state the change was judged from
-        if healthy or self._sound is None:
-            self._refresh_sound()
+                self._advance_restore_points(healthy, released)
+        else:
+            self._advance_restore_points(healthy)
 
         step = self.stats.optimizer_steps
         if self.policy.update_phase(step):
@@ -475,7 +485,7 @@ class LRTuner(TunerCheckpoint):
                 step,
                 device=self.config.snapshot_device,
             )
-            self._sound = None  # the rollback snapshot is the restore point now
+            self._candidate = None  # the rollback snapshot is the candidate now
         self._set_lr(decision.proposed_lr)
         self._record(decision="accepted", lr_after=self.lr, **record)
 
@@ -532,7 +542,8 @@ class LRTuner(TunerCheckpoint):
             if not self._plain_step(pre=again):
                 return
         self._report_seed_search(line, lr, result.changed, reason, started)
-        self._refresh_sound()
+        if self.config.recover_divergence and self.policy.rollback_enabled:
+            self._candidate = self._capture()
         self._record(
             decision="accepted" if result.changed else "rejected",
             reason=reason,
