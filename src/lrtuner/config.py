@@ -104,9 +104,10 @@ class TunerConfig:
     #: Undo a change that made the loss rise (rule 8).
     rollback: bool = True
     #: Rule 13: a non-finite training loss with no change pending, while the probe loss at the
-    #: current weights is not finite either (the weights diverged), restores the state of the
-    #: last decision and divides the LR by ``max_lr_factor``. Needs ``rollback``; holds one
-    #: snapshot of the training state at all times (0.13.0; ``False`` is 0.12.0).
+    #: current weights is not finite either (the weights diverged), restores the last state a
+    #: whole healthy window of training followed and divides the LR by ``max_lr_factor``.
+    #: Needs ``rollback``; holds two snapshots while nothing is pending (0.13.0; ``False`` is
+    #: 0.12.0).
     recover_divergence: bool = True
     #: Where the rollback snapshot lives (default: with the parameters).
     snapshot_device: torch.device | str | None = None
