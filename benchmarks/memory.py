@@ -4,8 +4,9 @@ Counts bytes of tensor storage (each storage once):
 
 * ``optimizer_state``: the wrapped optimizer's own state (momentum, Adam moments, steps).
 * ``tuner_held``: tensors reachable from the tuner itself (not through the wrapped optimizer,
-  the model or the probe data), measured right after an accepted LR change, while the rollback
-  snapshot is held, and again after the snapshot is released.
+  the model or the probe data), after every step of a short run: the most with an accepted
+  change pending (its rollback snapshot) and the most with none (since 0.13.0 rule 13's
+  restore point and candidate are held then).
 * ``probe_transient``: tensors alive during a probe forward pass that were not alive just
   before ``tuner.step()``: the post-step parameters and step direction the probes need, the
   buffer copy, the small accumulators (the snapshot is not held during a probe).
@@ -38,6 +39,9 @@ from torch import nn
 from lrtuner import LRTuner
 
 EXCLUDED_ATTRS = {"optimizer", "modules", "cursor", "probe_loss"}
+#: steps measured: with ``recompute_every=5``, a dozen decisions or more, so that rule 13's
+#: restore point and candidate are held as in a long run
+STEPS = 120
 
 
 def _storages(obj: Any, seen_objs: set[int], out: dict[int, tuple[int, str]]) -> None:
@@ -70,8 +74,16 @@ def tensor_bytes(*objs: Any) -> tuple[int, set[str]]:
     return sum(b for b, _ in out.values()), {d for _, d in out.values()}
 
 
-def tuner_held_bytes(tuner: LRTuner) -> tuple[int, set[str]]:
-    return tensor_bytes(*(v for k, v in vars(tuner).items() if k not in EXCLUDED_ATTRS))
+def tuner_held_bytes(tuner: LRTuner, owned: Any = ()) -> tuple[int, set[str]]:
+    """Bytes of the storages reachable from the tuner's own attributes, less those of
+    ``owned`` (the model, the wrapped optimizer's state, the probe data: memory the training
+    holds anyway, which the tuner only references)."""
+    out: dict[int, tuple[int, str]] = {}
+    _storages([v for k, v in vars(tuner).items() if k not in EXCLUDED_ATTRS], set(), out)
+    theirs: dict[int, tuple[int, str]] = {}
+    _storages(owned, set(), theirs)
+    mine = {k: v for k, v in out.items() if k not in theirs}
+    return sum(b for b, _ in mine.values()), {d for _, d in mine.values()}
 
 
 def live_storages() -> dict[int, int]:
@@ -138,7 +150,12 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
     def probe_loss(batch: Any) -> torch.Tensor:
         if not transient and "before" in baseline:
             now = live_storages()
-            transient.append(sum(b for k, b in now.items() if k not in baseline["before"]))
+            # rule 13's candidate, taken at this decision, is held, not transient
+            held: dict[int, tuple[int, str]] = {}
+            _storages([tuner._sound, tuner._candidate, tuner._snapshot], set(), held)
+            transient.append(
+                sum(b for k, b in now.items() if k not in baseline["before"] and k not in held)
+            )
         return F.cross_entropy(model(batch[0]), batch[1])
 
     tuner = LRTuner(
@@ -153,8 +170,10 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
     )
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     buffers = sum(b.numel() * b.element_size() for b in model.buffers())
+    owned = [list(model.parameters()), list(model.buffers()), base.state, probe_batches]
     held_with_snapshot = held_devices = None
-    for step in range(60):
+    most_pending = most_idle = 0  # the most held at any step, with / without a change pending
+    for step in range(STEPS):
         xb, yb = x[(step * 32) % 2048 :][:32], y[(step * 32) % 2048 :][:32]
         tuner.zero_grad()
         loss = F.cross_entropy(model(xb), yb)
@@ -169,16 +188,21 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
                     baseline["before"][p.grad.untyped_storage().data_ptr()] = 0
         n = len(tuner.history)
         tuner.step(loss=loss)
-        if any(r.decision == "accepted" for r in tuner.history[n:]) and held_with_snapshot is None:
-            assert tuner._snapshot is not None
-            held_with_snapshot, held_devices = tuner_held_bytes(tuner)
-        if held_with_snapshot is not None and transient:
-            break
+        held, devices = tuner_held_bytes(tuner, owned)
+        if tuner.pending_snapshot is not None:
+            most_pending = max(most_pending, held)
+        else:
+            most_idle = max(most_idle, held)
+        accepted = any(r.decision == "accepted" for r in tuner.history[n:])
+        if accepted and tuner.pending_snapshot is not None and held_with_snapshot is None:
+            held_with_snapshot, held_devices = held, devices
+        held_devices = (held_devices or set()) | devices
     if held_with_snapshot is None:
-        raise RuntimeError(f"{model_name}/{opt_name}: no LR change accepted in 60 steps")
+        raise RuntimeError(f"{model_name}/{opt_name}: no LR change accepted in {STEPS} steps")
     tuner._snapshot = None  # what the tuner does once the change is judged
     tuner.policy.release_pending()
-    held_without, _ = tuner_held_bytes(tuner)
+    held_without, _ = tuner_held_bytes(tuner, owned)
+    most = max(most_pending, most_idle)
     opt_state, _ = tensor_bytes(base.state)
     return {
         "model": model_name,
@@ -190,10 +214,12 @@ def measure(model_name: str, opt_name: str, snapshot_device: str | None) -> dict
         "tuner_held_bytes_with_snapshot": held_with_snapshot,
         "tuner_held_devices": sorted(held_devices or []),
         "tuner_held_bytes_without_snapshot": held_without,
+        "tuner_held_bytes_most_pending": most_pending,
+        "tuner_held_bytes_most_idle": most_idle,
+        "tuner_held_bytes_most": most,
         "probe_transient_bytes": transient[0] if transient else None,
-        "ratio_held_to_optimizer_state": held_with_snapshot / opt_state,
-        "ratio_held_to_params_plus_state_plus_buffers": held_with_snapshot
-        / (params + opt_state + buffers),
+        "ratio_held_to_optimizer_state": most / opt_state,
+        "ratio_held_to_params_plus_state_plus_buffers": most / (params + opt_state + buffers),
         "ratio_probe_transient_to_params": (transient[0] / params) if transient else None,
     }
 
@@ -209,19 +235,21 @@ def to_markdown(rows: list[dict[str, Any]], command: str) -> str:
         "",
         f"torch {torch.__version__}, Python {platform.python_version()}, CPU.",
         "",
-        "MiB of tensor storage. *held* = tensors the tuner itself keeps (the rollback snapshot)"
-        " while an accepted change is being judged; it drops to *held after* once the change is"
-        " kept. *probe* = extra tensors alive during a probe forward pass (freed after it).",
+        "MiB of tensor storage. *held* = tensors the tuner itself keeps: the most at any of "
+        f"{STEPS} steps (`recompute_every=5`), with an accepted change pending (its rollback "
+        "snapshot, beside rule 13's restore point) and with none pending (rule 13's restore "
+        "point and candidate, 0.13.0). *probe* = extra tensors alive during a probe forward pass"
+        " (freed after it). Ratios use the most held.",
         "",
-        "| model | optimizer | params | opt. state | held (snapshot) | held after |"
+        "| model | optimizer | params | opt. state | held, change pending | held, none pending |"
         " held / opt. state | held / (params+state+buffers) | probe | probe / params |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['optimizer']} | {mib(r['param_bytes'])} |"
-            f" {mib(r['optimizer_state_bytes'])} | {mib(r['tuner_held_bytes_with_snapshot'])} |"
-            f" {mib(r['tuner_held_bytes_without_snapshot'])} |"
+            f" {mib(r['optimizer_state_bytes'])} | {mib(r['tuner_held_bytes_most_pending'])} |"
+            f" {mib(r['tuner_held_bytes_most_idle'])} |"
             f" {r['ratio_held_to_optimizer_state']:.3f} |"
             f" {r['ratio_held_to_params_plus_state_plus_buffers']:.3f} |"
             f" {mib(r['probe_transient_bytes'])} |"
