@@ -10,7 +10,8 @@
 #    its thirty-two tasks (commit c7bf83b), and 0.10.0's first validation (*-0.10.0.md): its
 #    thirty-six tasks (commit ff91dbb), and 0.10.0's second (*-0.10.0-second.md): its forty
 #    tasks (commit e47b138), and 0.11.0's (*-0.11.0.md): its forty-four tasks (commit
-#    73450b3), all by tables_of; 3. the full
+#    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), all by
+#    tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -111,7 +112,10 @@ tables_of 0.10.0 ff91dbb thirty-six $V0100
 V0102="$V0100 shakespeare-gru digits-noisymlp fmnist-gelumlp digits-adamaxcnn"
 tables_of 0.10.0+second e47b138 forty $V0102
 # 0.11.0's validation: its forty-four tasks, with the split of that time (73450b3)
-tables_of 0.11.0 73450b3 forty-four $V0102 breast-cancer-logreg diabetes-huber digits-tinybatch fmnist-adamlogreg
+V0110="$V0102 breast-cancer-logreg diabetes-huber digits-tinybatch fmnist-adamlogreg"
+tables_of 0.11.0 73450b3 forty-four $V0110
+# 0.12.0's validation: its forty-eight tasks, with the split of that time (0564c40)
+tables_of 0.12.0 0564c40 forty-eight $V0110 digits-rmsprop fmnist-largebatch digits-smallbatch digits-glumlp
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

@@ -33,7 +33,7 @@ class DigitsAdagrad(DigitsMLP):
     baseline_schedule_name = "linear"
     split = "validation"
     split_reason = _DECLARED
-    long_ms_per_step = 0.7  # estimate before its runs (a digits MLP of this size)
+    long_ms_per_step = 0.6  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=300, batch_size=16, num_evals=5),
         "standard": Budget(steps=1000, batch_size=16, num_evals=10),

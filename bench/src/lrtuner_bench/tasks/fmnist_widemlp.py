@@ -34,7 +34,7 @@ class FashionMnistWideMLP(FashionMnistSoftmax):
     baseline_schedule_name = "linear"
     split = "validation"
     split_reason = _DECLARED
-    long_ms_per_step = 2.0  # estimate before its runs
+    long_ms_per_step = 2.0  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=300, batch_size=32, num_evals=2, train_size=6000, test_size=1000),
         "standard": Budget(
