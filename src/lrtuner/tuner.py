@@ -276,6 +276,11 @@ class LRTuner(TunerCheckpoint):
         self._record(decision="skipped", reason=fault.skip_reason)
 
     # ------------------------------------------------------------------ rule 13
+    @property
+    def _recovers(self) -> bool:
+        """Rule 13 is on (it needs rollback's snapshots)."""
+        return self.config.recover_divergence and self.policy.rollback_enabled
+
     def _capture(self) -> TrainingSnapshot:
         return TrainingSnapshot.capture(
             self._params(),
@@ -294,7 +299,7 @@ class LRTuner(TunerCheckpoint):
         new candidate; after an unhealthy one the candidate is dropped. So a restore point has
         always had a whole healthy window of training after it: a state taken at the end of a
         window that was about to diverge is never restored."""
-        if not (self.config.recover_divergence and self.policy.rollback_enabled):
+        if not self._recovers:
             return
         if not healthy:
             self._candidate = None
@@ -312,7 +317,7 @@ class LRTuner(TunerCheckpoint):
         return bool(diverged)
 
     def _recover(self, cause: str) -> None:
-        """Rule 13: restore the state of the last decision and divide the LR by
+        """Rule 13: restore the restore point and divide the LR by
         ``max_lr_factor``; the restore point is kept (a second divergence restores it again,
         at a lower LR still)."""
         assert self._sound is not None
@@ -345,7 +350,7 @@ class LRTuner(TunerCheckpoint):
         )
         lr_before = self.lr
         self._snapshot.restore(self._params(), self.optimizer, self._buffers())
-        if self.config.recover_divergence:
+        if self._recovers:
             self._candidate = self._snapshot  # the state now: rule 13's candidate (no copy)
         self._snapshot = None
         self.stats.rollbacks += 1
@@ -478,13 +483,7 @@ class LRTuner(TunerCheckpoint):
             self._record(decision="rejected", **record)
             return
         if self.policy.rollback_enabled:
-            self._snapshot = TrainingSnapshot.capture(
-                self._params(),
-                self.optimizer,
-                self._buffers(),
-                step,
-                device=self.config.snapshot_device,
-            )
+            self._snapshot = self._capture()  # at optimizer step ``step``
             self._candidate = None  # the rollback snapshot is the candidate now
         self._set_lr(decision.proposed_lr)
         self._record(decision="accepted", lr_after=self.lr, **record)
@@ -542,7 +541,7 @@ class LRTuner(TunerCheckpoint):
             if not self._plain_step(pre=again):
                 return
         self._report_seed_search(line, lr, result.changed, reason, started)
-        if self.config.recover_divergence and self.policy.rollback_enabled:
+        if self._recovers:
             self._candidate = self._capture()
         self._record(
             decision="accepted" if result.changed else "rejected",
