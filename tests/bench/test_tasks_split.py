@@ -63,6 +63,10 @@ NEW = (
     "fmnist-smallbatch",
     "digits-centeredrms",
     "fmnist-widemlp",
+    "digits-adadelta",
+    "digits-bnmlp",
+    "fmnist-l2adam",
+    "tweets-dan",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -100,10 +104,11 @@ VALIDATION_011 = ("breast-cancer-logreg", "diabetes-huber", "digits-tinybatch", 
 #: digits-smallbatch's decision logs, were read before divergence recovery was chosen),
 #: replaced by the four below.
 VALIDATION_012 = ("digits-rmsprop", "fmnist-largebatch", "digits-smallbatch", "digits-glumlp")
-#: declared for 0.13.0, before any of their runs.
-VALIDATION_SINCE_013 = (
-    "digits-adagrad", "fmnist-smallbatch", "digits-centeredrms", "fmnist-widemlp"
-)
+#: declared for 0.13.0, before any of their runs; development since 0.14.0 (their results and
+#: decision logs were read before 0.14.0's change was chosen), replaced by the four below.
+VALIDATION_013 = ("digits-adagrad", "fmnist-smallbatch", "digits-centeredrms", "fmnist-widemlp")
+#: declared for 0.14.0, before any of their runs.
+VALIDATION_SINCE_014 = ("digits-adadelta", "digits-bnmlp", "fmnist-l2adam", "tweets-dan")
 
 
 def test_split_is_declared_with_reasons():
@@ -123,7 +128,8 @@ def test_split_is_declared_with_reasons():
     assert set(SECOND_VALIDATION_010) <= set(DEVELOPMENT)
     assert set(VALIDATION_011) <= set(DEVELOPMENT)
     assert set(VALIDATION_012) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_013)
+    assert set(VALIDATION_013) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_014)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -266,6 +272,18 @@ def test_required_families_are_present():
     assert any(isinstance(m, nn.Tanh) for m in _modules("digits-centeredrms"))
     wide = get_task("fmnist-widemlp").make_optimizer([nn.Parameter(torch.zeros(1))], 0.01)
     assert type(wide) is torch.optim.SGD and wide.param_groups[0]["momentum"] == 0.5
+    assert optimizer("digits-adadelta") is torch.optim.Adadelta
+    assert any(isinstance(m, nn.LeakyReLU) for m in _modules("digits-adadelta"))
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in _modules("digits-bnmlp")) == 2
+    bnmlp = get_task("digits-bnmlp").make_optimizer([nn.Parameter(torch.zeros(1))], 0.1)
+    assert type(bnmlp) is torch.optim.SGD and bnmlp.param_groups[0]["nesterov"]
+    assert get_task("digits-bnmlp").budget("long").steps == 5000
+    l2adam = get_task("fmnist-l2adam").make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3)
+    assert type(l2adam) is torch.optim.Adam and l2adam.param_groups[0]["weight_decay"] == 1e-4
+    dan = _modules("tweets-dan")
+    assert any(isinstance(m, nn.EmbeddingBag) for m in dan)
+    assert sum(isinstance(m, nn.Dropout) for m in dan) == 2
+    assert optimizer("tweets-dan") is torch.optim.AdamW
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -15,10 +15,12 @@ from .base import PROFILES, SPLITS, Budget, Task
 from .breast_cancer_logreg import BreastCancerLogReg
 from .diabetes_huber import DiabetesHuber
 from .diabetes_linear import DiabetesLinear
+from .digits_adadelta import DigitsAdadelta
 from .digits_adagrad import DigitsAdagrad
 from .digits_adamaxcnn import DigitsAdamaxCNN
 from .digits_autoencoder import DigitsAutoencoder
 from .digits_bncnn import DigitsBNCNN
+from .digits_bnmlp import DigitsBNMLP
 from .digits_centeredrms import DigitsCenteredRMS
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
@@ -38,6 +40,7 @@ from .fmnist_adamlogreg import FashionMnistAdamLogReg
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
 from .fmnist_gelumlp import FashionMnistGeluMLP
+from .fmnist_l2adam import FashionMnistL2Adam
 from .fmnist_largebatch import FashionMnistLargeBatch
 from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
@@ -56,6 +59,7 @@ from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
+from .tweets_dan import TweetsDAN
 from .tweets_embmlp import TweetsEmbMLP
 from .tweets_fasttext import TweetsFastText
 from .tweets_gru import TweetsGRU
@@ -118,6 +122,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistSmallBatch,
         DigitsCenteredRMS,
         FashionMnistWideMLP,
+        DigitsAdadelta,
+        DigitsBNMLP,
+        FashionMnistL2Adam,
+        TweetsDAN,
     )
 }
 

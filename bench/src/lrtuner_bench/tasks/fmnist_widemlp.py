@@ -32,8 +32,11 @@ class FashionMnistWideMLP(FashionMnistSoftmax):
     optimizer = torch.optim.SGD
     optimizer_options: ClassVar[dict[str, Any]] = {"momentum": 0.5}
     baseline_schedule_name = "linear"
-    split = "validation"
-    split_reason = _DECLARED
+    split = "development"
+    split_reason = (
+        "development since 0.14.0; validation for 0.13.0, whose results and decision logs "
+        "were read before 0.14.0's change was chosen. " + _DECLARED
+    )
     long_ms_per_step = 2.0  # median of its grid runs, beside one other process
     budgets: ClassVar[dict[str, Budget]] = {
         "quick": Budget(steps=300, batch_size=32, num_evals=2, train_size=6000, test_size=1000),
