@@ -131,6 +131,12 @@ class TunerConfig:
     #: zero from its tuned value, with no further decision (rule 9). ``0`` turns it off;
     #: without ``total_steps`` there is no cooldown.
     cooldown_share: float = 0.2
+    #: Rule 14 (0.14.0): the first decrease exploit accepts (a saturated loss and agreeing
+    #: fits) starts the cooldown there instead of cutting the LR by the fit's factor: the LR
+    #: anneals linearly from its current value to zero at ``total_steps``. The cooldown still
+    #: starts at ``cooldown_share`` from the end at the latest. Needs a cooldown (``total_steps``
+    #: and ``cooldown_share > 0``); ``False`` is 0.13.0's exploit.
+    cooldown_on_decrease: bool = True
     #: Cost of one training step in forward passes (forward + backward ~ 3 forwards).
     forwards_per_step: float = 3.0
     #: Automatic spacing: decisions so far apart that a fit at each costs this share of training.
@@ -244,6 +250,7 @@ class TunerConfig:
         _check_bool("rollback_on_level", self.rollback_on_level)
         _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
         _check_bool("explore_by_trial", self.explore_by_trial)
+        _check_bool("cooldown_on_decrease", self.cooldown_on_decrease)
         if self.explore_trial_growth not in ("reset", "keep", "grow"):
             raise ValueError(
                 f"Invalid explore_trial_growth: {self.explore_trial_growth!r} "

@@ -482,6 +482,17 @@ class LRTuner(TunerCheckpoint):
             self.schedule.respace(fit.forwards, self.policy.state, step)
             self._record(decision="rejected", **record)
             return
+        if self.policy.cooldown_from_decrease(decision):
+            # Rule 14: the decrease starts the cooldown here, from the current LR.
+            self.policy.start_cooldown(self.lr, step)
+            total = self.config.total_steps
+            record["reason"] += (
+                f"; starts the cooldown: the LR anneals linearly to 0 over steps {step}..{total}"
+            )
+            self._record(
+                decision="accepted", phase=decision.judged_in, lr_after=self.lr, **record
+            )
+            return
         if self.policy.rollback_enabled:
             self._snapshot = self._capture()  # at optimizer step ``step``
             self._candidate = None  # the rollback snapshot is the candidate now

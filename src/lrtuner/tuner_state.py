@@ -273,6 +273,8 @@ def check_values(state: RestoredTunerState) -> None:
             _fail(f"policy.{name}", getattr(p, name), "True or False")
     _int("policy.seed_search_attempts", p.seed_search_attempts)
     _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
+    if p.cooldown_from is not None:
+        _int("policy.cooldown_from", p.cooldown_from)
     if p.phase == "cooldown" and not (p.cooldown_lr is not None and p.cooldown_lr > 0):
         _fail("policy.cooldown_lr", p.cooldown_lr, "a positive LR in the cooldown phase")
     _reals("policy.window_losses", p.window_losses)
