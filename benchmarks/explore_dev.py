@@ -129,6 +129,9 @@ def explore_summary(history: list[dict[str, Any]]) -> dict[str, Any]:
             if h["decision"] == "rolled_back" and h["reason"].startswith("loss level rose")
         ),
         "final_lr": history[-1]["lr_after"] if history else None,
+        "cooldown_start_step": next(
+            (h["step"] for h in history if "starts the cooldown" in h["reason"]), None
+        ),
         "exploit_increases": sum(
             1
             for h in history

@@ -10,8 +10,8 @@
 #    its thirty-two tasks (commit c7bf83b), and 0.10.0's first validation (*-0.10.0.md): its
 #    thirty-six tasks (commit ff91dbb), and 0.10.0's second (*-0.10.0-second.md): its forty
 #    tasks (commit e47b138), and 0.11.0's (*-0.11.0.md): its forty-four tasks (commit
-#    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), all by
-#    tables_of; 3. the full
+#    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), and 0.13.0's
+#    (*-0.13.0.md): its fifty-two (commit 3b76abf), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -20,9 +20,16 @@ TMP=$(mktemp -d)
 trap 'for w in "$TMP"/v040 "$TMP"/tree-*; do git worktree remove --force "$w" 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
 git worktree add -q --detach "$TMP/v040" 8078f42
 L=benchmarks/results/long
+# The past versions' tables are built from the runs as they were before 0.14.0 reran the
+# LRTuner runs of eleven development tasks that were still 0.4.0's (commit 3b76abf): a past
+# table shows the LRTuner runs it showed when it was written.
+PAST=$TMP/past
+mkdir -p "$PAST"
+git archive 3b76abf $L/runs | tar -x -C "$PAST"
+PAST=$PAST/$L
 OLD="digits-mlp fmnist-cnn shakespeare-gpt tweets-minilm fmnist-mlp shakespeare-lstm fmnist-plaincnn diabetes-mlp breast-cancer-mlp tweets-gru"
 rm -rf $TMP/snap040; mkdir -p $TMP/snap040/runs
-for t in $OLD; do cp -r $L/runs/$t $TMP/snap040/runs/; done
+for t in $OLD; do cp -r $PAST/runs/$t $TMP/snap040/runs/; done
 .venv/bin/python - "$TMP/snap040" <<'PY'
 import sys
 from pathlib import Path
@@ -60,7 +67,7 @@ tables_of() {
   local snap=$TMP/snap-$suffix tree=$TMP/tree-$suffix
   git worktree add -q --detach "$tree" "$commit"
   rm -rf "$snap"; mkdir -p "$snap/runs"
-  for t in "$@"; do cp -r $L/runs/$t "$snap/runs/"; done
+  for t in "$@"; do cp -r $PAST/runs/$t "$snap/runs/"; done
   # LRTuner runs of a later version are not that version's: drop them from the snapshot
   .venv/bin/python - "$snap" "$version" <<'PY'
 import json, sys
@@ -115,7 +122,10 @@ tables_of 0.10.0+second e47b138 forty $V0102
 V0110="$V0102 breast-cancer-logreg diabetes-huber digits-tinybatch fmnist-adamlogreg"
 tables_of 0.11.0 73450b3 forty-four $V0110
 # 0.12.0's validation: its forty-eight tasks, with the split of that time (0564c40)
-tables_of 0.12.0 0564c40 forty-eight $V0110 digits-rmsprop fmnist-largebatch digits-smallbatch digits-glumlp
+V0120="$V0110 digits-rmsprop fmnist-largebatch digits-smallbatch digits-glumlp"
+tables_of 0.12.0 0564c40 forty-eight $V0120
+# 0.13.0's validation: its fifty-two tasks, with the split of that time (3b76abf)
+tables_of 0.13.0 3b76abf fifty-two $V0120 digits-adagrad fmnist-smallbatch digits-centeredrms fmnist-widemlp
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

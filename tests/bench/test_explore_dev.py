@@ -25,6 +25,7 @@ def test_explore_summary_counts_increases_but_not_the_search():
         _record(40, "exploit", "accepted", 0.1, 0.05),
         _record(50, "exploit", "rolled_back", 0.05, 0.1, "loss level rose after the change"),
         _record(60, "exploit", "accepted", 0.1, 0.2),
+        _record(70, "exploit", "accepted", 0.2, 0.2, "...; starts the cooldown: ..."),
     ]
     summary = load_script("explore_dev").explore_summary(history)
     assert summary == {
@@ -33,6 +34,7 @@ def test_explore_summary_counts_increases_but_not_the_search():
         "rollbacks": 2,
         "level_rollbacks": 1,
         "final_lr": 0.2,
+        "cooldown_start_step": 70,  # rule 14's start (the LR is not cut there)
         "exploit_increases": 1,
         "exploit_decreases": 1,
     }

@@ -240,7 +240,7 @@ def _record_dict(record: Any) -> dict[str, Any]:
 
 def make_lrtuner(ctx: MethodContext) -> MethodRun:
     try:
-        from lrtuner import LRTuner, __version__
+        from lrtuner import LRTuner
     except ImportError as exc:
         raise MethodUnavailableError(f"lrtuner.LRTuner cannot be imported: {exc}") from exc
     base = ctx.task.make_optimizer(ctx.model.parameters(), ctx.seed_lr)
@@ -254,7 +254,7 @@ def make_lrtuner(ctx: MethodContext) -> MethodRun:
         seed=ctx.seed,
         **options,
     )
-    info = {"seed_lr": ctx.seed_lr, "options": options, "lrtuner_version": __version__}
+    info = {"seed_lr": ctx.seed_lr, "options": options}
     return TunerRun(ctx.model, tuner, info=info, handles_nonfinite=True)
 
 
