@@ -35,8 +35,10 @@ def test_cooldown_start_and_validation():
 def _train(digits, steps: int, **options):
     """``steps`` steps of SGD-momentum on digits, without rollback unless told otherwise: a
     rollback drops a step, which would shift the loop's index against the cooldown's steps
-    (rollback has its own tests)."""
+    (rollback has its own tests). Rule 14 off: these tests are about rule 9's own start (an
+    exploit decrease starting it earlier has its own tests, test_cooldown_on_decrease.py)."""
     options.setdefault("rollback", False)
+    options.setdefault("cooldown_on_decrease", False)
     xtr, ytr, _, _ = digits
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
@@ -106,8 +108,12 @@ def test_an_lr_set_from_outside_in_the_cooldown_is_annealed_from(digits):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    # no rollback (it would drop a step): the loop's index is the tuner's step
-    tuner = build_tuner(digits, model, base, total_steps=steps, seed_search=False, rollback=False)
+    # no rollback (it would drop a step): the loop's index is the tuner's step; rule 9's start
+    # (rule 14 off)
+    tuner = build_tuner(
+        digits, model, base, total_steps=steps, seed_search=False, rollback=False,
+        cooldown_on_decrease=False,
+    )
     batches = make_batches(xtr, ytr, 32, seed=4)
     lrs = []
     for step in range(steps):
