@@ -93,6 +93,37 @@ def build_tuner(
     return LRTuner(base, probe_loss, probe_data, **options)
 
 
+def sgd_mlp_tuner(digits, total_steps: int, **options: Any):
+    """The cooldown tests' run: a 64-64-10 ReLU MLP (init seed 0), SGD-momentum from 0.05,
+    wrapped with ``total_steps``, no seed search and, unless told otherwise, no rollback (a
+    rollback drops a step, which would shift a loop's index against the tuner's steps).
+    Returns ``(model, tuner)``."""
+    options.setdefault("rollback", False)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    tuner = build_tuner(
+        digits, model, base, total_steps=total_steps, seed_search=False, **options
+    )
+    return model, tuner
+
+
+def train_recording_lrs(digits, model: nn.Module, tuner, steps: int) -> list[float]:
+    """``steps`` steps on minibatches of 32 digits (order seed 4, cycled); the tuner's LR
+    after each."""
+    xtr, ytr, _, _ = digits
+    batches = make_batches(xtr, ytr, 32, seed=4)
+    lrs = []
+    for step in range(steps):
+        x, y = batches[step % len(batches)]
+        tuner.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        tuner.step(loss=loss)
+        lrs.append(tuner.lr)
+    return lrs
+
+
 #: the wrapped optimizers the checkpoint and probe-trace tests run on digits.
 DIGITS_OPTIMIZERS: dict[str, Callable[[Any], torch.optim.Optimizer]] = {
     "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, weight_decay=5e-4),

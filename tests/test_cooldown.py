@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from digits_testbed import DigitsRun, build_tuner, lr_trace, make_batches
-from torch import nn
+from digits_testbed import DigitsRun, lr_trace, make_batches, sgd_mlp_tuner, train_recording_lrs
 
 from lrtuner.config import TunerConfig
 from lrtuner.policy import linear_cooldown
@@ -33,27 +32,13 @@ def test_cooldown_start_and_validation():
 
 
 def _train(digits, steps: int, **options):
-    """``steps`` steps of SGD-momentum on digits, without rollback unless told otherwise: a
-    rollback drops a step, which would shift the loop's index against the cooldown's steps
-    (rollback has its own tests). Rule 14 off: these tests are about rule 9's own start (an
-    exploit decrease starting it earlier has its own tests, test_cooldown_on_decrease.py)."""
-    options.setdefault("rollback", False)
+    """``steps`` steps of SGD-momentum on digits (``sgd_mlp_tuner``: no rollback unless told
+    otherwise; rollback has its own tests). Rule 14 off: these tests are about rule 9's own
+    start (an exploit decrease starting it earlier has its own tests,
+    test_cooldown_on_decrease.py)."""
     options.setdefault("cooldown_on_decrease", False)
-    xtr, ytr, _, _ = digits
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    tuner = build_tuner(digits, model, base, total_steps=steps, seed_search=False, **options)
-    batches = make_batches(xtr, ytr, 32, seed=4)
-    lrs = []
-    for step in range(steps):
-        x, y = batches[step % len(batches)]
-        tuner.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        tuner.step(loss=loss)
-        lrs.append(tuner.lr)
-    return tuner, lrs
+    model, tuner = sgd_mlp_tuner(digits, steps, **options)
+    return tuner, train_recording_lrs(digits, model, tuner, steps)
 
 
 def test_cooldown_anneals_linearly_with_no_fit(digits):
@@ -105,15 +90,9 @@ def test_a_cooldown_state_without_its_lr_is_refused(digits):
 def test_an_lr_set_from_outside_in_the_cooldown_is_annealed_from(digits):
     xtr, ytr, _, _ = digits
     steps, start, cut = 240, 192, 210  # the default share 0.2: the cooldown starts at 192
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     # no rollback (it would drop a step): the loop's index is the tuner's step; rule 9's start
     # (rule 14 off)
-    tuner = build_tuner(
-        digits, model, base, total_steps=steps, seed_search=False, rollback=False,
-        cooldown_on_decrease=False,
-    )
+    model, tuner = sgd_mlp_tuner(digits, steps, cooldown_on_decrease=False)
     batches = make_batches(xtr, ytr, 32, seed=4)
     lrs = []
     for step in range(steps):

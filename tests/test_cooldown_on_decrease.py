@@ -5,10 +5,7 @@ cooldown at that step; the LR anneals linearly from its current value to zero at
 from __future__ import annotations
 
 import pytest
-import torch
-import torch.nn.functional as F
-from digits_testbed import build_tuner, make_batches
-from torch import nn
+from digits_testbed import sgd_mlp_tuner, train_recording_lrs
 
 from lrtuner.config import TunerConfig
 from lrtuner.policy import Decision, TunerPolicy
@@ -49,25 +46,10 @@ def test_an_early_cooldown_anneals_from_its_own_start_exactly():
 
 
 def _train(digits, **options):
-    """SGD-momentum on digits from 0.05, no seed search and no rollback (a rollback drops a
-    step, which would shift the loop's index against the tuner's)."""
-    xtr, ytr, _, _ = digits
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    tuner = build_tuner(
-        digits, model, base, total_steps=STEPS, seed_search=False, rollback=False, **options
-    )
-    batches = make_batches(xtr, ytr, 32, seed=4)
-    lrs = []
-    for step in range(STEPS):
-        x, y = batches[step % len(batches)]
-        tuner.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        tuner.step(loss=loss)
-        lrs.append(tuner.lr)
-    return tuner, lrs
+    """SGD-momentum on digits from 0.05 for ``STEPS`` steps (``sgd_mlp_tuner``: no seed
+    search, no rollback)."""
+    model, tuner = sgd_mlp_tuner(digits, STEPS, **options)
+    return tuner, train_recording_lrs(digits, model, tuner, STEPS)
 
 
 def test_exploits_first_decrease_starts_a_linear_anneal_to_zero(digits):
@@ -100,10 +82,7 @@ def test_an_early_cooldown_and_its_start_survive_a_checkpoint(digits):
     state = reference.state_dict()["lrtuner"]["policy"]
     assert state["cooldown_from"] == s
     # the state round-trips through the validated loader with its start step
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    base = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    fresh = build_tuner(digits, model, base, total_steps=STEPS, seed_search=False, rollback=False)
+    _, fresh = sgd_mlp_tuner(digits, STEPS)
     fresh.load_state_dict(reference.state_dict())
     assert fresh.policy.state.cooldown_from == s
     assert fresh.policy.cooldown_lr_at(STEPS - 1) == pytest.approx(ref_lrs[-1], rel=1e-12)
