@@ -230,11 +230,13 @@ class LRTuner(TunerCheckpoint):
         A change still pending is kept (its snapshot is released)."""
         self._snapshot = None
         self.policy.start_cooldown(self.lr)
-        start, total = self.config.cooldown_start, self.config.total_steps
         self._record(
-            decision="skipped",
-            reason=f"cooldown: the LR anneals linearly to 0 over steps {start}..{total}",
+            decision="skipped", reason=f"cooldown: {self._anneal_span(self.config.cooldown_start)}"
         )
+
+    def _anneal_span(self, start: int | None) -> str:
+        """How the cooldown started at optimizer step ``start`` anneals (rules 9 and 14)."""
+        return f"the LR anneals linearly to 0 over steps {start}..{self.config.total_steps}"
 
     def _local_grads_finite(self) -> bool:
         return self._grad_check.local_finite(self.optimizer)
@@ -485,10 +487,7 @@ class LRTuner(TunerCheckpoint):
         if self.policy.cooldown_from_decrease(decision):
             # Rule 14: the decrease starts the cooldown here, from the current LR.
             self.policy.start_cooldown(self.lr, step)
-            total = self.config.total_steps
-            record["reason"] += (
-                f"; starts the cooldown: the LR anneals linearly to 0 over steps {step}..{total}"
-            )
+            record["reason"] += f"; starts the cooldown: {self._anneal_span(step)}"
             self._record(
                 decision="accepted", phase=decision.judged_in, lr_after=self.lr, **record
             )
