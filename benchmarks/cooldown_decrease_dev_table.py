@@ -16,12 +16,11 @@ and is its own 0.13.0 run; a run with a start is compared with the ``cd0-peakX``
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from collections import defaultdict
 
-from divisor_dev_table import ROOT, baseline
+from divisor_dev_table import ROOT, baseline, runs_in
 
 FOLDER = ROOT / "cooldown-decrease-dev"
 SCALES = (0.01, 1.0, 10.0)
@@ -32,11 +31,9 @@ WORST_LIMIT = 2.0  # criterion 3: the worst seed LR may fall at most this many s
 def _arm(prefix: str) -> dict[tuple[str, float], dict[int, dict]]:
     """(task, seed LR / peak) -> seed -> record, for scenarios ``<prefix>peakX``."""
     cells: dict[tuple[str, float], dict[int, dict]] = defaultdict(dict)
-    for path in sorted(FOLDER.glob("runs*.jsonl")):
-        for line in path.read_text().splitlines():
-            r = json.loads(line)
-            if r["scenario"].startswith(prefix + "peak"):
-                cells[(r["task"], float(r["scenario"].split("peak")[1]))][r["seed"]] = r
+    for r in runs_in(FOLDER.name, "runs*.jsonl"):
+        if r["scenario"].startswith(prefix + "peak"):
+            cells[(r["task"], float(r["scenario"].split("peak")[1]))][r["seed"]] = r
     return cells
 
 
