@@ -220,6 +220,11 @@ class TunerConfig:
     #: loss beyond the resolution test): the next step's direction is searched (0.12.0; 1 is
     #: 0.11.0: one search, the seed LR kept when it is inconclusive).
     search_attempts: int = 3
+    #: The search's refinement brackets its best grid point by grid points on both sides
+    #: (0.15.0): when the upward walk's best point is its first one, the point one grid ratio
+    #: below it is measured too, so the answer does not depend on the side of the optimum the
+    #: seed LR lies on. ``False``: that point's lower neighbour is ``theta0`` itself (0.14.0).
+    search_bracket_on_grid: bool = True
     #: Ratio between neighbouring grid points (half a decade).
     grid_ratio: float = math.sqrt(10.0)
     #: The search looks at most this far above the seed LR ...
@@ -251,6 +256,7 @@ class TunerConfig:
         _check_bool("horizon_follows_rollbacks", self.horizon_follows_rollbacks)
         _check_bool("explore_by_trial", self.explore_by_trial)
         _check_bool("cooldown_on_decrease", self.cooldown_on_decrease)
+        _check_bool("search_bracket_on_grid", self.search_bracket_on_grid)
         if self.explore_trial_growth not in ("reset", "keep", "grow"):
             raise ValueError(
                 f"Invalid explore_trial_growth: {self.explore_trial_growth!r} "

@@ -325,7 +325,8 @@ class Prober:
 
             loss0 = mean_loss(0.0)
             grid = {"grid_ratio": c.grid_ratio, "max_multiplier": c.max_multiplier,
-                    "min_multiplier": c.min_multiplier}
+                    "min_multiplier": c.min_multiplier,
+                    "bracket_on_grid": c.search_bracket_on_grid}
             while (m := next_multiplier(multipliers, losses, loss0, **grid)) is not None:
                 multipliers.append(m)
                 losses.append(mean_loss(m))

@@ -1,0 +1,189 @@
+"""Development runs for rule 7's refinement bracket (0.15.0): the seed search's answer from
+every seed LR of the acceptance check, with and without ``search_bracket_on_grid``.
+
+Only the search is run (twelve optimizer steps, explore the first three, of the ``long`` budget's data and model, so
+that a retried search, rule 7's ``search_attempts``, is seen too); each line of ``--out``
+holds, for one task, training seed and seed LR (x0.001 ... x10 of the tuned peak), the LR
+the search set, as a multiple of the tuned peak, from the run with the bracket on grid
+points (0.15.0) and the LR the same measured points give without the points the bracket
+added (0.14.0's walk: the extra points are measured after its walk ends, so dropping them
+gives 0.14.0's points and losses exactly). ``--table`` prints the spread of the searched LR
+across the five seed LRs per task and training seed.
+
+    python benchmarks/search_bracket_dev.py --out benchmarks/results/search-bracket-dev/runs.jsonl
+    python benchmarks/search_bracket_dev.py --table benchmarks/results/search-bracket-dev/runs.jsonl
+
+Only development tasks are accepted (validation tasks are never used to choose a rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from explore_dev import tuned_peak  # noqa: E402
+
+SCALES = (0.001, 0.01, 0.1, 1.0, 10.0)
+
+
+def old_walk_lr(first: dict[str, Any]) -> tuple[float, int]:
+    """0.14.0's answer from the measured points of a 0.15.0 search (and how many points the
+    bracket added): the points after an upward walk ended, below its first point, dropped."""
+    from lrtuner.config import DEFAULTS
+    from lrtuner.seed_search import seed_lr_from_search
+
+    lr = first["lr_before"]
+    points = [(1 + e / lr, x) for e, x in zip(first["epsilons"], first["losses"], strict=True)]
+    loss0 = points[0][1]
+    walk = points[1:]  # evaluation order; the first is m = 1
+    if walk and walk[0][1] <= loss0:  # upward walk: the extension points lie below m = 1
+        kept = [p for p in walk if p[0] >= 1 - 1e-12]
+    else:
+        kept = walk
+    added = len(walk) - len(kept)
+    res = seed_lr_from_search(  # float32 parameters in every benchmark task
+        lr, loss0, [m for m, _ in kept], [x for _, x in kept],
+        resolution=2.0**-23 * abs(loss0), resolution_steps=DEFAULTS.search_resolution_steps,
+    )
+    return res.lr, added
+
+
+def run(args: argparse.Namespace) -> None:
+    import torch
+
+    from lrtuner_bench import methods, runner
+    from lrtuner_bench.tasks import TASKS, get_task
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["task"], r["scale"], r["seed"]))
+    names = (
+        [n for n, t in TASKS.items() if t.split == "development"]
+        if args.tasks == "development" else args.tasks.split(",")
+    )
+    methods.LRTUNER_OPTIONS["long"] = {}
+    for name in names:
+        task = get_task(name)
+        if getattr(task, "split", "development") != "development":
+            raise ValueError(f"Invalid task: {name} is a validation task")
+        long_budget = runner.effective_budget(task, "long", None)
+        budget = dataclasses.replace(long_budget, steps=12, num_evals=1)
+        data = task.load(long_budget, None)
+        peak, _ = tuned_peak(Path(args.grids), task)
+        for seed in (int(s) for s in args.seeds.split(",")):
+            for scale in SCALES:
+                if (name, scale, seed) in done:
+                    continue
+                result = runner.train_one(
+                    task, f"lrtuner@peak{scale:g}", data, budget, seed, "long", peak, None, "cpu"
+                )
+                history = result.get("history") or []
+                searches = [h for h in history if "seed search" in h["reason"]]
+                record: dict[str, Any] = {
+                    "task": name, "seed": seed, "scale": scale, "peak": peak,
+                    "status": result.get("status"), "searches": len(searches),
+                }
+                if searches:
+                    first = searches[0]
+                    old_lr, added = old_walk_lr(first)
+                    record.update(
+                        lr_new=searches[-1]["lr_after"] / peak,
+                        lr_first_new=first["lr_after"] / peak,
+                        lr_first_old=old_lr / peak,
+                        points_added=added,
+                        reason=first["reason"],
+                    )
+                with out.open("a") as fh:
+                    fh.write(json.dumps(record) + "\n")
+                print(json.dumps({k: record.get(k) for k in
+                                  ("task", "seed", "scale", "lr_first_new", "lr_first_old")}),
+                      flush=True)
+
+
+def spread(values: list[float]) -> float | None:
+    finite = [v for v in values if v and v > 0]
+    return max(finite) / min(finite) if len(finite) >= 2 else None
+
+
+def table(path: str) -> str:
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        if "lr_first_new" in r:
+            groups[(r["task"], r["seed"])].append(r)
+    rows = []
+    summary: dict[str, list[float]] = {"old": [], "new": []}
+    for (task, seed), runs in sorted(groups.items()):
+        if len(runs) < len(SCALES):
+            continue
+        runs.sort(key=lambda r: r["scale"])
+        s_old = spread([r["lr_first_old"] for r in runs])
+        s_new = spread([r["lr_first_new"] for r in runs])
+        if s_old is None or s_new is None:
+            continue
+        summary["old"].append(s_old)
+        summary["new"].append(s_new)
+        changed = [f"x{r['scale']:g}" for r in runs if r["points_added"]]
+        if abs(s_old - s_new) > 1e-3 or s_new > 1.05:
+            rows.append(
+                f"| {task} | {seed} | {s_old:.3g} | {s_new:.3g} | {', '.join(changed) or '-'} | "
+                + " ".join(f"{r['lr_first_old']:.3g}" for r in runs) + " | "
+                + " ".join(f"{r['lr_first_new']:.3g}" for r in runs) + " |"
+            )
+    lines = [
+        f"`python benchmarks/search_bracket_dev.py --table {path}`",
+        "",
+        "Development tasks only. The seed search's first answer (LR after it, as a multiple of "
+        "the tuned peak) from seed LRs x0.001, x0.01, x0.1, x1, x10 of the tuned peak; spread: "
+        "the largest over the smallest of the five. 0.14.0: the refinement's lower point may be "
+        "theta0; 0.15.0: three grid points (`search_bracket_on_grid`). Rows: task/seed pairs "
+        "where the spread changed or stays above 1.05.",
+        "",
+        "| task | seed | spread 0.14.0 | spread 0.15.0 | seed LRs whose search added a point | "
+        "0.14.0 LRs (x0.001 ... x10) | 0.15.0 LRs |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    n = len(summary["old"])
+    for arm, label in (("old", "0.14.0"), ("new", "0.15.0")):
+        v = summary[arm]
+        if v:
+            lines.append(
+                f"{label}: {n} task/seed pairs; median spread {statistics.median(v):.3f}, "
+                f"above 1.1x: {sum(x > 1.1 for x in v)}, above 1.5x: {sum(x > 1.5 for x in v)}, "
+                f"largest {max(v):.3g}."
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tasks", default="development")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--grids", default="benchmarks/results/long/runs")
+    p.add_argument("--out", default="benchmarks/results/search-bracket-dev/runs.jsonl")
+    p.add_argument("--table", default=None)
+    args = p.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+    else:
+        run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
