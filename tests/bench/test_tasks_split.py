@@ -67,6 +67,10 @@ NEW = (
     "digits-bnmlp",
     "fmnist-l2adam",
     "tweets-dan",
+    "iris-mlp",
+    "fmnist-amsgrad",
+    "digits-lstm",
+    "shakespeare-tinygpt",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -107,8 +111,11 @@ VALIDATION_012 = ("digits-rmsprop", "fmnist-largebatch", "digits-smallbatch", "d
 #: declared for 0.13.0, before any of their runs; development since 0.14.0 (their results and
 #: decision logs were read before 0.14.0's change was chosen), replaced by the four below.
 VALIDATION_013 = ("digits-adagrad", "fmnist-smallbatch", "digits-centeredrms", "fmnist-widemlp")
-#: declared for 0.14.0, before any of their runs.
-VALIDATION_SINCE_014 = ("digits-adadelta", "digits-bnmlp", "fmnist-l2adam", "tweets-dan")
+#: declared for 0.14.0, before any of their runs; development since 0.15.0 (their results and
+#: decision logs were read before 0.15.0's change was chosen), replaced by the four below.
+VALIDATION_014 = ("digits-adadelta", "digits-bnmlp", "fmnist-l2adam", "tweets-dan")
+#: declared for 0.15.0, before any of their runs.
+VALIDATION_SINCE_015 = ("iris-mlp", "fmnist-amsgrad", "digits-lstm", "shakespeare-tinygpt")
 
 
 def test_split_is_declared_with_reasons():
@@ -129,7 +136,8 @@ def test_split_is_declared_with_reasons():
     assert set(VALIDATION_011) <= set(DEVELOPMENT)
     assert set(VALIDATION_012) <= set(DEVELOPMENT)
     assert set(VALIDATION_013) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_014)
+    assert set(VALIDATION_014) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_015)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -284,6 +292,17 @@ def test_required_families_are_present():
     assert any(isinstance(m, nn.EmbeddingBag) for m in dan)
     assert sum(isinstance(m, nn.Dropout) for m in dan) == 2
     assert optimizer("tweets-dan") is torch.optim.AdamW
+    assert get_task("iris-mlp").metric == "test_loss" and optimizer("iris-mlp") is torch.optim.AdamW
+    assert any(isinstance(m, nn.GELU) for m in _modules("iris-mlp"))
+    ams = get_task("fmnist-amsgrad").make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3)
+    assert type(ams) is torch.optim.Adam and ams.param_groups[0]["amsgrad"]
+    assert any(isinstance(m, nn.LSTM) for m in _modules("digits-lstm"))
+    lstm_opt = get_task("digits-lstm").make_optimizer([nn.Parameter(torch.zeros(1))], 0.1)
+    assert type(lstm_opt) is torch.optim.SGD and lstm_opt.param_groups[0]["nesterov"]
+    assert get_task("digits-lstm").budget("long").steps == 5000
+    tiny = get_task("shakespeare-tinygpt")
+    tiny_opt = tiny.make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3)
+    assert type(tiny_opt) is torch.optim.AdamW and tiny_opt.param_groups[0]["weight_decay"] == 0.1
 
 
 @pytest.mark.parametrize("name", NEW)

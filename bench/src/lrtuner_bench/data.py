@@ -176,6 +176,7 @@ def _sklearn_bunch(name: str):
         "breast_cancer": datasets.load_breast_cancer,
         "diabetes": datasets.load_diabetes,
         "wine": datasets.load_wine,
+        "iris": datasets.load_iris,
     }
     if name not in loaders:
         raise ValueError(f"Invalid data set: {name!r} (choose from {', '.join(loaders)})")
@@ -197,6 +198,11 @@ def load_breast_cancer_split(test_fraction: float = 0.3, split_seed: int = 0) ->
 def load_wine_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArraySplit:
     """scikit-learn's wine (178 x 13, 3 cultivars), standardised, stratified split."""
     return _stratified_tabular("wine", test_fraction, split_seed)
+
+
+def load_iris_split(test_fraction: float = 0.3, split_seed: int = 0) -> ArraySplit:
+    """scikit-learn's iris (150 x 4, 3 species), standardised, stratified split."""
+    return _stratified_tabular("iris", test_fraction, split_seed)
 
 
 def _stratified_tabular(name: str, test_fraction: float, split_seed: int) -> ArraySplit:

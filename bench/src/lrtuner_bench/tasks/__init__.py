@@ -36,7 +36,9 @@ from .digits_smallbatch import DigitsSmallBatch
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_tinybatch import DigitsTinyBatch
 from .digits_vae import DigitsVAETask
+from .digits_lstm import DigitsLSTM
 from .fmnist_adamlogreg import FashionMnistAdamLogReg
+from .fmnist_amsgrad import FashionMnistAmsgrad
 from .fmnist_cnn import FashionMnistCNN
 from .fmnist_denoise import FashionMnistDenoise
 from .fmnist_gelumlp import FashionMnistGeluMLP
@@ -57,6 +59,8 @@ from .shakespeare_gru import ShakespeareGRU
 from .shakespeare_lstm import ShakespeareLSTM
 from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
+from .shakespeare_tinygpt import ShakespeareTinyGPT
+from .iris_mlp import IrisMLP
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
 from .tweets_dan import TweetsDAN
@@ -126,6 +130,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         DigitsBNMLP,
         FashionMnistL2Adam,
         TweetsDAN,
+        IrisMLP,
+        FashionMnistAmsgrad,
+        DigitsLSTM,
+        ShakespeareTinyGPT,
     )
 }
 
