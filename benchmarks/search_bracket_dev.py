@@ -1,14 +1,14 @@
 """Development runs for rule 7's refinement bracket (0.15.0): the seed search's answer from
 every seed LR of the acceptance check, with and without ``search_bracket_on_grid``.
 
-Only the search is run (twelve optimizer steps, explore the first three, of the ``long`` budget's data and model, so
-that a retried search, rule 7's ``search_attempts``, is seen too); each line of ``--out``
-holds, for one task, training seed and seed LR (x0.001 ... x10 of the tuned peak), the LR
-the search set, as a multiple of the tuned peak, from the run with the bracket on grid
-points (0.15.0) and the LR the same measured points give without the points the bracket
-added (0.14.0's walk: the extra points are measured after its walk ends, so dropping them
-gives 0.14.0's points and losses exactly). ``--table`` prints the spread of the searched LR
-across the five seed LRs per task and training seed.
+Only the search is run (twelve optimizer steps, explore the first three, of the ``long``
+budget's data and model, so that a retried search, rule 7's ``search_attempts``, is seen
+too); each line of ``--out`` holds, for one task, training seed and seed LR (x0.001 ... x10
+of the tuned peak), the LR the search set, as a multiple of the tuned peak, from the run
+with the bracket on grid points (0.15.0) and the LR the same measured points give without
+the points the bracket added (0.14.0's walk: the extra points are measured after its walk
+ends, so dropping them gives 0.14.0's points and losses exactly). ``--table`` prints the
+spread of the searched LR across the five seed LRs per task and training seed.
 
     python benchmarks/search_bracket_dev.py --out benchmarks/results/search-bracket-dev/runs.jsonl
     python benchmarks/search_bracket_dev.py --table benchmarks/results/search-bracket-dev/runs.jsonl
@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from explore_dev import tuned_peak  # noqa: E402
+from explore_dev import tuned_peak
 
 SCALES = (0.001, 0.01, 0.1, 1.0, 10.0)
 
@@ -44,10 +44,8 @@ def old_walk_lr(first: dict[str, Any]) -> tuple[float, int]:
     points = [(1 + e / lr, x) for e, x in zip(first["epsilons"], first["losses"], strict=True)]
     loss0 = points[0][1]
     walk = points[1:]  # evaluation order; the first is m = 1
-    if walk and walk[0][1] <= loss0:  # upward walk: the extension points lie below m = 1
-        kept = [p for p in walk if p[0] >= 1 - 1e-12]
-    else:
-        kept = walk
+    upward = bool(walk) and walk[0][1] <= loss0  # then the added points lie below m = 1
+    kept = [p for p in walk if p[0] >= 1 - 1e-12] if upward else walk
     added = len(walk) - len(kept)
     res = seed_lr_from_search(  # float32 parameters in every benchmark task
         lr, loss0, [m for m, _ in kept], [x for _, x in kept],

@@ -28,6 +28,7 @@ from .digits_glumlp import DigitsGluMLP
 from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
 from .digits_linear import DigitsLogReg
+from .digits_lstm import DigitsLSTM
 from .digits_mlp import DigitsMLP
 from .digits_noisymlp import DigitsNoisyMLP
 from .digits_rmsprop import DigitsRMSprop
@@ -36,7 +37,6 @@ from .digits_smallbatch import DigitsSmallBatch
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_tinybatch import DigitsTinyBatch
 from .digits_vae import DigitsVAETask
-from .digits_lstm import DigitsLSTM
 from .fmnist_adamlogreg import FashionMnistAdamLogReg
 from .fmnist_amsgrad import FashionMnistAmsgrad
 from .fmnist_cnn import FashionMnistCNN
@@ -53,6 +53,7 @@ from .fmnist_smallmlp import FashionMnistSmallMLP
 from .fmnist_softmax import FashionMnistSoftmax
 from .fmnist_vit import FashionMnistViT
 from .fmnist_widemlp import FashionMnistWideMLP
+from .iris_mlp import IrisMLP
 from .shakespeare_charcnn import ShakespeareCharCNN
 from .shakespeare_gpt import ShakespeareGPT
 from .shakespeare_gru import ShakespeareGRU
@@ -60,7 +61,6 @@ from .shakespeare_lstm import ShakespeareLSTM
 from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
 from .shakespeare_tinygpt import ShakespeareTinyGPT
-from .iris_mlp import IrisMLP
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
 from .tweets_bow import TweetsBoW
 from .tweets_dan import TweetsDAN
