@@ -12,6 +12,8 @@ spread of the searched LR across the five seed LRs per task and training seed.
 
     python benchmarks/search_bracket_dev.py --out benchmarks/results/search-bracket-dev/runs.jsonl
     python benchmarks/search_bracket_dev.py --table benchmarks/results/search-bracket-dev/runs.jsonl
+    python benchmarks/search_bracket_dev.py \\
+        --e2e-table benchmarks/results/search-bracket-dev/runs-e2e.jsonl
 
 Only development tasks are accepted (validation tasks are never used to choose a rule).
 """
@@ -168,6 +170,64 @@ def table(path: str) -> str:
     return "\n".join(lines)
 
 
+def e2e_table(path: str, searches: str) -> str:
+    """Step 2 of the criterion: 0.15.0 (``peakX``) against 0.14.0's search (``brk0-peakX``),
+    final metric per run, the change in the tuned baseline's seed std (floored at 0.001 of
+    its mean; positive is better)."""
+    from divisor_dev_table import baseline
+
+    lrs = {}
+    for line in Path(searches).read_text().splitlines():
+        r = json.loads(line)
+        if "lr_first_new" in r:
+            lrs[(r["task"], r["seed"], r["scale"])] = (r["lr_first_old"], r["lr_first_new"])
+    arms: dict[tuple[str, int, float], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for line in Path(path).read_text().splitlines():
+        r = json.loads(line)
+        old = r["scenario"].startswith("brk0-")
+        scale = float(r["scenario"].removeprefix("brk0-").removeprefix("peak"))
+        arms[(r["task"], r["seed"], scale)]["old" if old else "new"] = r
+    rows, changes = [], []
+    for (task, seed, scale), pair in arms.items():
+        if len(pair) < 2:
+            continue
+        mean, std, higher = baseline(task)
+        s = max(std, 1e-3 * abs(mean))
+        m_old, m_new = pair["old"]["metric"], pair["new"]["metric"]
+        ok = pair["old"]["status"] == "ok" and pair["new"]["status"] == "ok"
+        change = (m_new - m_old) / s * (1 if higher else -1) if ok else None
+        if change is not None:
+            changes.append(change)
+        lr_old, lr_new = lrs.get((task, seed, scale), (float("nan"), float("nan")))
+        rows.append(
+            f"| {task} | {seed} | x{scale:g} | {lr_old:.3g} / {lr_new:.3g} | "
+            f"{mean:.4g} ± {std:.2g} | {m_old:.4g} | {m_new:.4g} | "
+            + (f"{change:+.2f}" if change is not None else "not ok") + " |"
+        )
+    better = sum(c > 1 for c in changes)
+    worse = sum(c < -1 for c in changes)
+    mean_change = statistics.fmean(changes) if changes else float("nan")
+    holds = bool(changes) and mean_change >= -0.25 and worse <= better
+    return "\n".join([
+        f"`python benchmarks/search_bracket_dev.py --e2e-table {path}`",
+        "",
+        "Development tasks only; long budgets, LRTuner at defaults, this machine, both arms "
+        "side by side. Every (task, seed, seed LR) whose first search answer changed by more "
+        "than 1.1x in step 1. Searched LR: multiples of the tuned peak (0.14.0 / 0.15.0). "
+        "Change: 0.15.0 minus 0.14.0 in the tuned baseline's seed std s (floored at 0.001 of "
+        "its mean), positive is better.",
+        "",
+        "| task | seed | seed LR / peak | searched LR 0.14.0 / 0.15.0 | tuned baseline | "
+        "0.14.0 | 0.15.0 | change (s) |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"{len(changes)} runs: mean change {mean_change:+.2f} s; better by more than 1 s: "
+        f"{better}, worse by more than 1 s: {worse}. Criterion 2 (mean >= -0.25 s, worse <= "
+        f"better): {'holds' if holds else 'fails'}.",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tasks", default="development")
@@ -175,8 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grids", default="benchmarks/results/long/runs")
     p.add_argument("--out", default="benchmarks/results/search-bracket-dev/runs.jsonl")
     p.add_argument("--table", default=None)
+    p.add_argument("--e2e-table", default=None, help="step 2's runs (explore_dev.py output)")
     args = p.parse_args(argv)
-    if args.table:
+    if args.e2e_table:
+        print(e2e_table(args.e2e_table, args.out))
+    elif args.table:
         print(table(args.table))
     else:
         run(args)
