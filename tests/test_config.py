@@ -45,6 +45,7 @@ def test_every_field_is_documented_with_its_default():
         ("min_multiplier", 2.0),
         ("rollback", "yes"),
         ("adaptive_superbatch", 1),
+        ("search_bracket_on_grid", "no"),
     ],
 )
 def test_invalid_constants_name_the_field(field, value):

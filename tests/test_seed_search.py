@@ -147,14 +147,15 @@ def test_search_on_least_squares_matches_the_analytic_optimum(seed_scale, make_t
     assert tuner.policy.state.seed_searched
 
 
-def _digits_tuner(lr, seed_search=True, steps=1):
+def _digits_tuner(lr, seed_search=True, steps=1, **options):
     xtr, ytr, _, _ = load_digits_tensors()
     torch.manual_seed(0)
     model = BNDropoutNet()
     base = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     probe = make_batches(xtr, ytr, 64, seed=1)
     tuner = build_tuner(
-        (xtr, ytr), model, base, probe_data=probe, total_steps=400, seed_search=seed_search
+        (xtr, ytr), model, base, probe_data=probe, total_steps=400, seed_search=seed_search,
+        **options,
     )
     batches = make_batches(xtr, ytr, 64, seed=2)
     for i in range(steps):
@@ -179,6 +180,62 @@ def test_lr_after_the_search_does_not_depend_on_the_seed():
     values = np.array(list(lrs.values()))
     assert values.max() / values.min() < GRID_RATIO, lrs
     assert values.min() > 0.01 and values.max() < 0.5, lrs
+
+
+def _asymmetric(m_opt: float, loss0: float = 1.0):
+    """A line loss that is not a parabola: a gentle quadratic fall to its minimum at ``m_opt``,
+    then a steep rise (a parabola through ``theta0`` locates it badly)."""
+
+    def loss(m: float) -> float:
+        if m <= m_opt:
+            return loss0 - m + m * m / (2 * m_opt)
+        return loss0 - m_opt / 2 + 4 * (m - m_opt) ** 2 / m_opt
+
+    return loss
+
+
+@pytest.mark.parametrize("bracket", [True, False])
+def test_bracket_on_grid_makes_the_answer_independent_of_the_seed_side(bracket):
+    """Seeds a decade apart share the grid lattice. From far below and from just below the
+    optimum (the walk's best point is its first), the grid bracket gives the same refined
+    optimum; 0.14.0's bracket through theta0 gives another from just below."""
+    curve = _asymmetric(7.0)
+    answers = {}
+    for seed in (0.05, 0.5, 5.0):  # in units of the line; 5 lies just below the optimum 7
+        ms, losses = [], []
+        while (m := next_multiplier(ms, losses, 1.0, bracket_on_grid=bracket)) is not None:
+            ms.append(m)
+            losses.append(curve(m * seed))
+        answers[seed] = seed * refine_minimum([0.0, *ms], [1.0, *losses])
+        if seed == 5.0:
+            # upward (m=1 improves), passed at m=sqrt(10); with the bracket one point below
+            assert ms[:2] == [1.0, pytest.approx(GRID_RATIO)]
+            assert ms[2:] == ([pytest.approx(1 / GRID_RATIO)] if bracket else [])
+    assert answers[0.05] == pytest.approx(answers[0.5], rel=1e-12)
+    if bracket:
+        assert answers[5.0] == pytest.approx(answers[0.5], rel=1e-12)
+    else:
+        assert abs(answers[5.0] / answers[0.5] - 1) > 0.1
+
+
+def test_bracket_walks_down_while_the_lowest_point_is_the_best():
+    """The optimum (0.6) lies below the first point, which still improves on theta0: after
+    the upward walk has passed it, the walk goes down until the loss rises again, so the best
+    point (m = 10^-1/2) has a measured grid neighbour on each side."""
+    ms, losses = _walk(_quadratic(0.6), 1.0)
+    assert ms == pytest.approx([1.0, GRID_RATIO, 1 / GRID_RATIO, 0.1])
+    assert losses[0] <= 1.0 < losses[1] and losses[2] < losses[0] and losses[3] > losses[2]
+    assert refine_minimum([0.0, *ms], [1.0, *losses]) == pytest.approx(0.6, rel=1e-9)
+
+
+def test_bracket_on_grid_real_data_decade_seeds_agree():
+    """Digits, BatchNorm + dropout MLP, SGD-momentum: the one-step optimum is 1.45x the seed
+    LR 1.0 (just above it). Seeds 1e-5 ... 10, a decade apart, give the same LR to 1e-3 with
+    the grid bracket; 0.14.0's bracket through theta0 sets 7% more from the seed 1.0."""
+    new = [_digits_tuner(lr)[0].lr for lr in (1e-5, 1e-3, 1e-1, 1.0, 10.0)]
+    assert max(new) / min(new) < 1.001, new
+    old = _digits_tuner(1.0, search_bracket_on_grid=False)[0].lr
+    assert old / new[3] > 1.05, (old, new)
 
 
 def test_search_state_survives_a_checkpoint():
