@@ -11,7 +11,8 @@
 #    thirty-six tasks (commit ff91dbb), and 0.10.0's second (*-0.10.0-second.md): its forty
 #    tasks (commit e47b138), and 0.11.0's (*-0.11.0.md): its forty-four tasks (commit
 #    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), and 0.13.0's
-#    (*-0.13.0.md): its fifty-two (commit 3b76abf), all by tables_of; 3. the full
+#    (*-0.13.0.md): its fifty-two (commit 3b76abf), and 0.14.0's (*-0.14.0.md): its fifty-six
+#    (commit 05cc1f7, from the runs stored then), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -67,7 +68,7 @@ tables_of() {
   local snap=$TMP/snap-$suffix tree=$TMP/tree-$suffix
   git worktree add -q --detach "$tree" "$commit"
   rm -rf "$snap"; mkdir -p "$snap/runs"
-  for t in "$@"; do cp -r $PAST/runs/$t "$snap/runs/"; done
+  for t in "$@"; do cp -r "${FROM:-$PAST}/runs/$t" "$snap/runs/"; done
   # LRTuner runs of a later version are not that version's: drop them from the snapshot
   .venv/bin/python - "$snap" "$version" <<'PY'
 import json, sys
@@ -126,6 +127,13 @@ V0120="$V0110 digits-rmsprop fmnist-largebatch digits-smallbatch digits-glumlp"
 tables_of 0.12.0 0564c40 forty-eight $V0120
 # 0.13.0's validation: its fifty-two tasks, with the split of that time (3b76abf)
 tables_of 0.13.0 3b76abf fifty-two $V0120 digits-adagrad fmnist-smallbatch digits-centeredrms fmnist-widemlp
+# 0.14.0's validation: its fifty-six tasks, with the split of that time, from the runs as they
+# were when 0.14.0 was final (05cc1f7: the runs above plus 0.14.0's validation tasks)
+PAST14=$TMP/past14
+mkdir -p "$PAST14"
+git archive 05cc1f7 $L/runs | tar -x -C "$PAST14"
+V0140="$V0120 digits-adagrad fmnist-smallbatch digits-centeredrms fmnist-widemlp"
+FROM=$PAST14/$L tables_of 0.14.0 05cc1f7 fifty-six $V0140 digits-adadelta digits-bnmlp fmnist-l2adam tweets-dan
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md
