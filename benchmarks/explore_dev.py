@@ -62,7 +62,9 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
 #: recovery (``rec0-peakX``: 0.12.0, ``benchmarks/results/divergence-dev``), and without rule 14's
 #: cooldown from exploit's first decrease (``cd0-peakX``: 0.13.0,
 #: ``benchmarks/results/cooldown-decrease-dev``), and without rule 7's grid bracket
-#: (``brk0-peakX``: 0.14.0's search, ``benchmarks/results/search-bracket-dev``).
+#: (``brk0-peakX``: 0.14.0's search, ``benchmarks/results/search-bracket-dev``), and with the
+#: inconclusive step kept before a retry (``rs0-peakX``: 0.15.0,
+#: ``benchmarks/results/search-retry-start-dev``).
 for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"peak{_scale:g}"] = (_scale, {})
     SCENARIOS[f"nolevel-peak{_scale:g}"] = (_scale, {"rollback_on_level": False})
@@ -71,6 +73,7 @@ for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"rec0-peak{_scale:g}"] = (_scale, {"recover_divergence": False})
     SCENARIOS[f"cd0-peak{_scale:g}"] = (_scale, {"cooldown_on_decrease": False})
     SCENARIOS[f"brk0-peak{_scale:g}"] = (_scale, {"search_bracket_on_grid": False})
+    SCENARIOS[f"rs0-peak{_scale:g}"] = (_scale, {"search_retry_from_start": False})
 #: rule 7's divisor: defaults from the tuned peak with the one-step optimum divided by D
 #: (``divD``) instead of 20 (``peak1`` is the 20 arm).
 for _divisor in (5, 10):

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> None:
         [n for n, t in TASKS.items() if t.split == "development"]
         if args.tasks == "development" else args.tasks.split(",")
     )
-    methods.LRTUNER_OPTIONS["long"] = {}
+    methods.LRTUNER_OPTIONS["long"] = json.loads(args.options)
     for name in names:
         task = get_task(name)
         if getattr(task, "split", "development") != "development":
@@ -228,6 +228,56 @@ def e2e_table(path: str, searches: str) -> str:
     ])
 
 
+def retry_table(new: str, old: str) -> str:
+    """Rule 7's retries (0.16.0 against 0.15.0): for every task/seed pair with a retried
+    search from some seed LR, the LR after the last search (x the tuned peak) per seed LR."""
+    arms: dict[str, dict[tuple[str, int], dict[float, dict[str, Any]]]] = {}
+    for label, path in (("new", new), ("old", old)):
+        runs: dict[tuple[str, int], dict[float, dict[str, Any]]] = defaultdict(dict)
+        for line in Path(path).read_text().splitlines():
+            r = json.loads(line)
+            runs[(r["task"], r["seed"])][r["scale"]] = r
+        arms[label] = runs
+    rows, counts = [], {"old": 0, "new": 0}
+    pairs = sorted(set(arms["new"]) & set(arms["old"]))
+    for key in pairs:
+        n, o = arms["new"][key], arms["old"][key]
+        if not any(r.get("searches", 0) > 1 for r in [*n.values(), *o.values()]):
+            continue
+        if len(n) < len(SCALES) or len(o) < len(SCALES):
+            continue
+        lr_o = [o[s].get("lr_new") for s in SCALES]
+        lr_n = [n[s].get("lr_new") for s in SCALES]
+        s_o, s_n = spread(lr_o), spread(lr_n)
+        for arm, value in (("old", s_o), ("new", s_n)):
+            if value is not None and value > 1.1:
+                counts[arm] += 1
+        searches = "/".join(str(n[s].get("searches", 0)) for s in SCALES)
+        rows.append(
+            f"| {key[0]} | {key[1]} | {searches} | "
+            + " ".join(f"{v:.3g}" if v else "-" for v in lr_o) + " | "
+            + " ".join(f"{v:.3g}" if v else "-" for v in lr_n) + " | "
+            + f"{s_o:.3g} | {s_n:.3g} |"
+        )
+    return "\n".join([
+        f"`python benchmarks/search_bracket_dev.py --retry-table {new} {old}`",
+        "",
+        "Development tasks only. Task/seed pairs whose search was retried (an inconclusive "
+        "search, rule 7) from some seed LR: the LR after the last search, as a multiple of the "
+        "tuned peak, from seed LRs x0.001 ... x10; spread: the largest over the smallest. "
+        "0.15.0 keeps the inconclusive step at the seed LR and searches the next step from "
+        "there; 0.16.0 undoes it first (`search_retry_from_start`).",
+        "",
+        "| task | seed | searches (x0.001 ... x10, 0.16.0) | 0.15.0 LRs | 0.16.0 LRs | "
+        "spread 0.15.0 | spread 0.16.0 |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Pairs with a retry whose LR spreads by more than 1.1x: 0.15.0 {counts['old']}, "
+        f"0.16.0 {counts['new']} (of {len(rows)}).",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tasks", default="development")
@@ -235,9 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grids", default="benchmarks/results/long/runs")
     p.add_argument("--out", default="benchmarks/results/search-bracket-dev/runs.jsonl")
     p.add_argument("--table", default=None)
+    p.add_argument("--options", default="{}", help="LRTuner options (JSON) for every search")
+    p.add_argument("--retry-table", nargs=2, default=None, metavar=("NEW", "OLD"),
+                   help="two --out files: the LR after the last search, per seed LR")
     p.add_argument("--e2e-table", default=None, help="step 2's runs (explore_dev.py output)")
     args = p.parse_args(argv)
-    if args.e2e_table:
+    if args.retry_table:
+        print(retry_table(*args.retry_table))
+    elif args.e2e_table:
         print(e2e_table(args.e2e_table, args.out))
     elif args.table:
         print(table(args.table))

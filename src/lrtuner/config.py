@@ -225,6 +225,11 @@ class TunerConfig:
     #: below it is measured too, so the answer does not depend on the side of the optimum the
     #: seed LR lies on. ``False``: that point's lower neighbour is ``theta0`` itself (0.14.0).
     search_bracket_on_grid: bool = True
+    #: A search that is inconclusive and will be retried takes no step (0.16.0): the step at
+    #: the seed LR is undone (parameters and optimizer state back to before it, counted as a
+    #: skipped step), so the retry searches from the same weights whatever the seed LR was.
+    #: ``False``: that step is kept and the retry searches from where it went (0.15.0).
+    search_retry_from_start: bool = True
     #: Ratio between neighbouring grid points (half a decade).
     grid_ratio: float = math.sqrt(10.0)
     #: The search looks at most this far above the seed LR ...
@@ -257,6 +262,7 @@ class TunerConfig:
         _check_bool("explore_by_trial", self.explore_by_trial)
         _check_bool("cooldown_on_decrease", self.cooldown_on_decrease)
         _check_bool("search_bracket_on_grid", self.search_bracket_on_grid)
+        _check_bool("search_retry_from_start", self.search_retry_from_start)
         if self.explore_trial_growth not in ("reset", "keep", "grow"):
             raise ValueError(
                 f"Invalid explore_trial_growth: {self.explore_trial_growth!r} "

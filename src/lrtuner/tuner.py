@@ -504,7 +504,9 @@ class LRTuner(TunerCheckpoint):
         :mod:`lrtuner.seed_search`); if the LR changes, the step is taken again at the new LR
         from the state before it, so the result is bitwise a plain step at that LR. An
         inconclusive search (no grid point lowers the loss measurably) is repeated on the next
-        step's direction, up to ``search_attempts`` searches in all.
+        step's direction, up to ``search_attempts`` searches in all; the inconclusive step is
+        undone first (``search_retry_from_start``), so each search starts from the weights the
+        run started with.
         The outcome is :attr:`seed_search_result` (the last search's), logged on
         ``"lrtuner.seed_search"``."""
         self.policy.note_seed_search()
@@ -542,6 +544,13 @@ class LRTuner(TunerCheckpoint):
                 f"; the next step's direction is searched (attempt {attempt + 1} of "
                 f"{self.config.search_attempts})"
             )
+            if self.config.search_retry_from_start:
+                # no LR is known for this step: undo it, so the next search starts from the
+                # same weights whatever the seed LR (0.16.0)
+                before.restore(params, self.optimizer, [])
+                self.stats.optimizer_steps -= 1
+                self.stats.skipped_steps += 1
+                reason += ", from the weights before this step (the step is not taken)"
         del delta
         if result.changed:
             before.restore(params, self.optimizer, [])

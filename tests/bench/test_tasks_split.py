@@ -71,6 +71,10 @@ NEW = (
     "fmnist-amsgrad",
     "digits-lstm",
     "shakespeare-tinygpt",
+    "digits-resmlp",
+    "fmnist-nadam",
+    "tweets-lstm",
+    "digits-dwcnn",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -114,8 +118,11 @@ VALIDATION_013 = ("digits-adagrad", "fmnist-smallbatch", "digits-centeredrms", "
 #: declared for 0.14.0, before any of their runs; development since 0.15.0 (their results and
 #: decision logs were read before 0.15.0's change was chosen), replaced by the four below.
 VALIDATION_014 = ("digits-adadelta", "digits-bnmlp", "fmnist-l2adam", "tweets-dan")
-#: declared for 0.15.0, before any of their runs.
-VALIDATION_SINCE_015 = ("iris-mlp", "fmnist-amsgrad", "digits-lstm", "shakespeare-tinygpt")
+#: declared for 0.15.0, before any of their runs; development since 0.16.0 (their results and
+#: decision logs were read before 0.16.0's change was chosen), replaced by the four below.
+VALIDATION_015 = ("iris-mlp", "fmnist-amsgrad", "digits-lstm", "shakespeare-tinygpt")
+#: declared for 0.16.0, before any of their runs.
+VALIDATION_SINCE_016 = ("digits-resmlp", "fmnist-nadam", "tweets-lstm", "digits-dwcnn")
 
 
 def test_split_is_declared_with_reasons():
@@ -137,7 +144,8 @@ def test_split_is_declared_with_reasons():
     assert set(VALIDATION_012) <= set(DEVELOPMENT)
     assert set(VALIDATION_013) <= set(DEVELOPMENT)
     assert set(VALIDATION_014) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_015)
+    assert set(VALIDATION_015) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_016)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -303,6 +311,17 @@ def test_required_families_are_present():
     tiny = get_task("shakespeare-tinygpt")
     tiny_opt = tiny.make_optimizer([nn.Parameter(torch.zeros(1))], 1e-3)
     assert type(tiny_opt) is torch.optim.AdamW and tiny_opt.param_groups[0]["weight_decay"] == 0.1
+    res = _modules("digits-resmlp")
+    assert sum(isinstance(m, nn.LayerNorm) for m in res) == 4
+    assert optimizer("digits-resmlp") is torch.optim.SGD
+    assert get_task("digits-resmlp").budget("long").steps == 5000
+    assert optimizer("fmnist-nadam") is torch.optim.NAdam
+    assert any(isinstance(m, nn.Hardswish) for m in _modules("fmnist-nadam"))
+    assert any(isinstance(m, nn.LSTM) for m in _modules("tweets-lstm"))
+    assert optimizer("tweets-lstm") is torch.optim.RMSprop
+    dw = [m for m in _modules("digits-dwcnn") if isinstance(m, nn.Conv2d)]
+    assert any(m.groups > 1 for m in dw) and optimizer("digits-dwcnn") is torch.optim.AdamW
+    assert not any(isinstance(m, norms) for m in _modules("digits-dwcnn"))
 
 
 @pytest.mark.parametrize("name", NEW)

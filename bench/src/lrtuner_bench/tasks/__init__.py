@@ -24,6 +24,7 @@ from .digits_bnmlp import DigitsBNMLP
 from .digits_centeredrms import DigitsCenteredRMS
 from .digits_cnn import DigitsCNN
 from .digits_deepmlp import DigitsDeepMLP
+from .digits_dwcnn import DigitsDWCNN
 from .digits_glumlp import DigitsGluMLP
 from .digits_gru import DigitsGRU
 from .digits_hingemlp import DigitsHingeMLP
@@ -31,6 +32,7 @@ from .digits_linear import DigitsLogReg
 from .digits_lstm import DigitsLSTM
 from .digits_mlp import DigitsMLP
 from .digits_noisymlp import DigitsNoisyMLP
+from .digits_resmlp import DigitsResMLP
 from .digits_rmsprop import DigitsRMSprop
 from .digits_selumlp import DigitsSeluMLP
 from .digits_smallbatch import DigitsSmallBatch
@@ -46,6 +48,7 @@ from .fmnist_l2adam import FashionMnistL2Adam
 from .fmnist_largebatch import FashionMnistLargeBatch
 from .fmnist_lenet import FashionMnistLeNet
 from .fmnist_mlp import FashionMnistMLP
+from .fmnist_nadam import FashionMnistNAdam
 from .fmnist_plaincnn import FashionMnistPlainCNN
 from .fmnist_resmlp import FashionMnistResMLP
 from .fmnist_smallbatch import FashionMnistSmallBatch
@@ -67,6 +70,7 @@ from .tweets_dan import TweetsDAN
 from .tweets_embmlp import TweetsEmbMLP
 from .tweets_fasttext import TweetsFastText
 from .tweets_gru import TweetsGRU
+from .tweets_lstm import TweetsLSTM
 from .tweets_minilm import TweetsMiniLM
 from .tweets_textcnn import TweetsTextCNN
 from .tweets_transformer import TweetsTransformer
@@ -134,6 +138,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistAmsgrad,
         DigitsLSTM,
         ShakespeareTinyGPT,
+        DigitsResMLP,
+        FashionMnistNAdam,
+        TweetsLSTM,
+        DigitsDWCNN,
     )
 }
 
