@@ -46,6 +46,7 @@ def test_every_field_is_documented_with_its_default():
         ("rollback", "yes"),
         ("adaptive_superbatch", 1),
         ("search_bracket_on_grid", "no"),
+        ("search_retry_from_start", 0),
     ],
 )
 def test_invalid_constants_name_the_field(field, value):

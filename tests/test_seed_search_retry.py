@@ -1,7 +1,8 @@
 """The seed search's retries (``search_attempts``, 0.12.0): an inconclusive search (no grid point
-lowers the probe loss measurably) is repeated on the next step's direction; exact on a
-quadratic whose first gradient points uphill, and on real digits with minibatches of 2 and 4,
-where 0.11.0 kept the seed LR."""
+lowers the probe loss measurably) is repeated on the next step's direction, from the weights
+before the inconclusive step (``search_retry_from_start``, 0.16.0); exact on a quadratic whose
+first gradient points uphill, and on real digits with minibatches of 2 and 4, where 0.11.0
+kept the seed LR and 0.15.0's retry depended on the seed LR."""
 
 from __future__ import annotations
 
@@ -67,13 +68,13 @@ def test_search_attempts_is_validated():
             TunerConfig(search_attempts=bad).validate()
 
 
-def _quadratic_run(attempts: int, uphill_steps: set[int], steps: int = 4):
+def _quadratic_run(attempts: int, uphill_steps: set[int], steps: int = 4, **options):
     """SGD on L(w) = (w - 1)^2 from w = 0; at ``uphill_steps`` the gradient's sign is flipped
     (an ascent direction for the probe loss, which is L itself)."""
     w = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     tuner = LRTuner(
         torch.optim.SGD([w], lr=SEED_LR), lambda _: ((w - 1.0) ** 2).sum(), [0] * 8,
-        total_steps=1000, search_attempts=attempts,
+        total_steps=1000, search_attempts=attempts, **options,
     )
     for step in range(steps):
         grad = -2.0 * (1.0 - w.detach())
@@ -87,10 +88,16 @@ def test_an_uphill_first_step_is_searched_again_on_the_next_one_exactly():
     first, second = tuner.history[0], tuner.history[1]
     assert first.decision == "rejected" and "no LR on the grid lowers the loss" in first.reason
     assert "next step's direction is searched (attempt 2 of 3)" in first.reason
+    # the inconclusive step is not taken (0.16.0): the second search starts from w = 0
+    assert "the step is not taken" in first.reason and tuner.stats.skipped_steps == 1
     # along the true gradient the one-step optimum is m* = 1 / (2 lr): the LR becomes 1/40
-    assert (first.step, second.step) == (1, 2) and second.decision == "accepted"
+    assert (first.step, second.step) == (0, 1) and second.decision == "accepted"
     assert tuner.lr == pytest.approx(1 / 40, rel=1e-9)
     assert tuner.seed_search_result is not None and tuner.seed_search_result.changed
+    # 0.15.0 kept the uphill step at the seed LR (w = -2 lr) and searched from there
+    kept, _ = _quadratic_run(3, uphill_steps={0}, search_retry_from_start=False)
+    assert (kept.history[0].step, kept.history[1].step) == (1, 2)
+    assert kept.stats.skipped_steps == 0 and "not taken" not in kept.history[0].reason
     # 0.11.0 (one search) keeps the seed LR
     old, _ = _quadratic_run(1, uphill_steps={0})
     assert old.lr == SEED_LR and "searched" not in old.history[0].reason
@@ -100,7 +107,7 @@ def test_an_uphill_first_step_is_searched_again_on_the_next_one_exactly():
 def test_retries_stop_at_search_attempts():
     tuner, _ = _quadratic_run(3, uphill_steps={0, 1, 2, 3}, steps=6)
     searches = [h for h in tuner.history if h.reason.startswith("seed search")]
-    assert [h.step for h in searches] == [1, 2, 3]  # the first three steps
+    assert [h.step for h in searches] == [0, 0, 1]  # two steps undone, the third one kept
     assert "attempt 3 of 3" in searches[1].reason and "searched" not in searches[2].reason
     assert tuner.lr == SEED_LR and tuner.policy.state.seed_search_attempts == 3
 
@@ -110,6 +117,15 @@ def test_a_conclusive_first_search_is_unchanged_by_the_retries():
     old, w_old = _quadratic_run(1, uphill_steps=set(), steps=6)
     assert w_new == w_old and new.lr == old.lr == pytest.approx(1 / 40, rel=1e-9)
     assert [h.reason for h in new.history] == [h.reason for h in old.history]
+
+
+def test_the_undone_step_leaves_the_weights_exactly_at_the_start():
+    """One call with an uphill gradient: the inconclusive step is undone bitwise; the next
+    step is then the first step taken, at the searched LR: w = 0 + (1/40) * 2."""
+    tuner, w = _quadratic_run(3, uphill_steps={0}, steps=1)
+    assert w == 0.0 and tuner.stats.optimizer_steps == 0 and tuner.lr == SEED_LR
+    tuner, w = _quadratic_run(3, uphill_steps={0}, steps=2)
+    assert w == pytest.approx(2 / 40, rel=1e-12) and tuner.stats.optimizer_steps == 1
 
 
 def test_retry_state_survives_a_checkpoint():
@@ -149,8 +165,27 @@ def test_real_digits_tiny_minibatches_search_the_second_step(monkeypatch, task_n
     assert len(old) == 1 and old[0]["lr_after"] == pytest.approx(scale * peak)
     new = _seed_searches(monkeypatch, task_name, peak, scale, 1)
     assert len(new) == 2 and "attempt 2 of 3" in new[0]["reason"]
-    assert new[1]["step"] == 2 and "minimal at" in new[1]["reason"]
+    assert new[1]["step"] == 1 and "minimal at" in new[1]["reason"]  # the first step undone
     assert peak / 100 < new[1]["lr_after"] < peak
     seed0 = _seed_searches(monkeypatch, task_name, peak, scale, 0)
     assert len(seed0) == 1 and "minimal at" in seed0[0]["reason"]
     assert seed0 == _seed_searches(monkeypatch, task_name, peak, scale, 0, search_attempts=1)
+
+
+def test_real_digits_retry_no_longer_depends_on_the_seed_lr(monkeypatch):
+    """digits-smallbatch (SGD-momentum, minibatches of 4), seed 1: the first search is
+    inconclusive from every seed LR. 0.15.0 kept that step, taken at the seed LR, and the retry
+    set 0.31x the tuned peak from 1/1000 of it but 0.005x from 10x it (the step at 10x had moved
+    the weights); from the first weights the retry sets the same LR from both."""
+    pytest.importorskip("lrtuner_bench")
+    peak = 0.0316
+    lrs = {}
+    for scale in (0.001, 10.0):
+        new = _seed_searches(monkeypatch, "digits-smallbatch", peak, scale, 1)
+        old = _seed_searches(monkeypatch, "digits-smallbatch", peak, scale, 1,
+                             search_retry_from_start=False)
+        assert len(new) >= 2 and len(old) >= 2 and "not taken" in new[0]["reason"]
+        lrs[scale] = (new[-1]["lr_after"], old[-1]["lr_after"])
+    (new_low, old_low), (new_high, old_high) = lrs[0.001], lrs[10.0]
+    assert max(new_low, new_high) / min(new_low, new_high) < 1.01, lrs
+    assert max(old_low, old_high) / min(old_low, old_high) > 2.0, lrs
