@@ -170,22 +170,38 @@ def table(path: str) -> str:
     return "\n".join(lines)
 
 
-def e2e_table(path: str, searches: str) -> str:
-    """Step 2 of the criterion: 0.15.0 (``peakX``) against 0.14.0's search (``brk0-peakX``),
-    final metric per run, the change in the tuned baseline's seed std (floored at 0.001 of
-    its mean; positive is better)."""
+def e2e_table(
+    path: str,
+    searches: str,
+    prefix: str = "brk0-",
+    versions: tuple[str, str] = ("0.14.0", "0.15.0"),
+    old_searches: str | None = None,
+) -> str:
+    """Step 2 of a criterion: the candidate (``peakX``) against the control arm
+    (``<prefix>peakX``: 0.14.0's search for the grid bracket, 0.15.0's retries for the retry
+    from the first weights), final metric per run, the change in the tuned baseline's seed std
+    (floored at 0.001 of its mean; positive is better). ``searches``: the step-1 file (one file
+    with both answers, or with ``old_searches`` the candidate's, LR after the last search)."""
     from divisor_dev_table import baseline
 
     lrs = {}
     for line in Path(searches).read_text().splitlines():
         r = json.loads(line)
-        if "lr_first_new" in r:
+        if old_searches is None and "lr_first_new" in r:
             lrs[(r["task"], r["seed"], r["scale"])] = (r["lr_first_old"], r["lr_first_new"])
+        elif old_searches is not None and r.get("lr_new"):
+            lrs[(r["task"], r["seed"], r["scale"])] = (float("nan"), r["lr_new"])
+    if old_searches is not None:
+        for line in Path(old_searches).read_text().splitlines():
+            r = json.loads(line)
+            key = (r["task"], r["seed"], r["scale"])
+            if r.get("lr_new") and key in lrs:
+                lrs[key] = (r["lr_new"], lrs[key][1])
     arms: dict[tuple[str, int, float], dict[str, dict[str, Any]]] = defaultdict(dict)
     for line in Path(path).read_text().splitlines():
         r = json.loads(line)
-        old = r["scenario"].startswith("brk0-")
-        scale = float(r["scenario"].removeprefix("brk0-").removeprefix("peak"))
+        old = r["scenario"].startswith(prefix)
+        scale = float(r["scenario"].removeprefix(prefix).removeprefix("peak"))
         arms[(r["task"], r["seed"], scale)]["old" if old else "new"] = r
     rows, changes = [], []
     for (task, seed, scale), pair in arms.items():
@@ -208,17 +224,19 @@ def e2e_table(path: str, searches: str) -> str:
     worse = sum(c < -1 for c in changes)
     mean_change = statistics.fmean(changes) if changes else float("nan")
     holds = bool(changes) and mean_change >= -0.25 and worse <= better
+    v_old, v_new = versions
     return "\n".join([
-        f"`python benchmarks/search_bracket_dev.py --e2e-table {path}`",
+        f"`python benchmarks/search_bracket_dev.py --e2e-table {path}`"
+        + ("" if prefix == "brk0-" else f" (control arm `{prefix}peakX`)"),
         "",
         "Development tasks only; long budgets, LRTuner at defaults, this machine, both arms "
-        "side by side. Every (task, seed, seed LR) whose first search answer changed by more "
-        "than 1.1x in step 1. Searched LR: multiples of the tuned peak (0.14.0 / 0.15.0). "
-        "Change: 0.15.0 minus 0.14.0 in the tuned baseline's seed std s (floored at 0.001 of "
-        "its mean), positive is better.",
+        "side by side. Every (task, seed, seed LR) whose search answer changed by more "
+        f"than 1.1x in step 1. Searched LR: multiples of the tuned peak ({v_old} / {v_new}). "
+        f"Change: {v_new} minus {v_old} in the tuned baseline's seed std s (floored at 0.001 "
+        "of its mean), positive is better.",
         "",
-        "| task | seed | seed LR / peak | searched LR 0.14.0 / 0.15.0 | tuned baseline | "
-        "0.14.0 | 0.15.0 | change (s) |",
+        f"| task | seed | seed LR / peak | searched LR {v_old} / {v_new} | tuned baseline | "
+        f"{v_old} | {v_new} | change (s) |",
         "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
@@ -288,10 +306,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--options", default="{}", help="LRTuner options (JSON) for every search")
     p.add_argument("--retry-table", nargs=2, default=None, metavar=("NEW", "OLD"),
                    help="two --out files: the LR after the last search, per seed LR")
+    p.add_argument("--retry-e2e", nargs=2, default=None, metavar=("NEW", "OLD"),
+                   help="with --e2e-table: the retry criterion's step-1 files (rs0- arm)")
     p.add_argument("--e2e-table", default=None, help="step 2's runs (explore_dev.py output)")
     args = p.parse_args(argv)
     if args.retry_table:
         print(retry_table(*args.retry_table))
+    elif args.e2e_table and args.retry_e2e:
+        new, old = args.retry_e2e
+        print(e2e_table(args.e2e_table, new, "rs0-", ("0.15.0", "0.16.0"), old))
     elif args.e2e_table:
         print(e2e_table(args.e2e_table, args.out))
     elif args.table:
