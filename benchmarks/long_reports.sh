@@ -12,7 +12,8 @@
 #    tasks (commit e47b138), and 0.11.0's (*-0.11.0.md): its forty-four tasks (commit
 #    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), and 0.13.0's
 #    (*-0.13.0.md): its fifty-two (commit 3b76abf), and 0.14.0's (*-0.14.0.md): its fifty-six
-#    (commit 05cc1f7, from the runs stored then), all by tables_of; 3. the full
+#    (commit 05cc1f7, from the runs stored then), and 0.15.0's (*-0.15.0.md): its sixty (commit
+#    a6521a6, from the runs stored then), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -134,6 +135,13 @@ mkdir -p "$PAST14"
 git archive 05cc1f7 $L/runs | tar -x -C "$PAST14"
 V0140="$V0120 digits-adagrad fmnist-smallbatch digits-centeredrms fmnist-widemlp"
 FROM=$PAST14/$L tables_of 0.14.0 05cc1f7 fifty-six $V0140 digits-adadelta digits-bnmlp fmnist-l2adam tweets-dan
+# 0.15.0's validation: its sixty tasks, with the split of that time, from the runs stored when
+# 0.15.0 was final (a6521a6)
+PAST15=$TMP/past15
+mkdir -p "$PAST15"
+git archive a6521a6 $L/runs | tar -x -C "$PAST15"
+V0150="$V0140 digits-adadelta digits-bnmlp fmnist-l2adam tweets-dan"
+FROM=$PAST15/$L tables_of 0.15.0 a6521a6 sixty $V0150 iris-mlp fmnist-amsgrad digits-lstm shakespeare-tinygpt
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md
