@@ -217,7 +217,10 @@ def test_grad_scaler_unscales_exactly_once(unscaled_first, make_tuner):
     expected = [p.detach() - 0.1 * p.grad for p in model.parameters()]
     model.zero_grad()
     base = torch.optim.SGD(model.parameters(), lr=0.1)
-    tuner = make_tuner(None, base, probe_loss=lambda b: b, probe_data=[1, 2], recompute_every=100)
+    # the probe loss is a constant: a seed search would be inconclusive and (0.16.0) undo the
+    # step before its retry; this test is about the scaler, so the search is off
+    tuner = make_tuner(None, base, probe_loss=lambda b: b, probe_data=[1, 2], recompute_every=100,
+                       seed_search=False)
     scaler = torch.amp.GradScaler("cpu", init_scale=64.0)
     loss = model(x).pow(2).mean()
     scaler.scale(loss).backward()
