@@ -189,3 +189,23 @@ def test_real_digits_retry_no_longer_depends_on_the_seed_lr(monkeypatch):
     (new_low, old_low), (new_high, old_high) = lrs[0.001], lrs[10.0]
     assert max(new_low, new_high) / min(new_low, new_high) < 1.01, lrs
     assert max(old_low, old_high) / min(old_low, old_high) > 2.0, lrs
+
+
+def test_runner_counts_every_search_attempt(monkeypatch):
+    """The benchmark's ``forward_passes["seed_search"]`` holds every search of the run (here
+    two: an inconclusive one and its retry), so check (e) does not take a retry for fits."""
+    pytest.importorskip("lrtuner_bench")
+    from lrtuner_bench import methods, runner
+    from lrtuner_bench.tasks import get_task
+
+    task = get_task("digits-smallbatch")
+    budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
+                                 num_evals=1)
+    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", {})
+    result = runner.train_one(
+        task, "lrtuner@peak10", task.load(budget), budget, 1, "long", 0.0316, None, "cpu"
+    )
+    searches = [h for h in result["history"] if h["reason"].startswith("seed search")]
+    assert len(searches) >= 2
+    counted = result["forward_passes"]["seed_search"]
+    assert counted == sum(h["forward_passes"] for h in searches) > searches[-1]["forward_passes"]

@@ -163,3 +163,34 @@ def test_acceptance_verdicts_and_markdown_keep_failures():
     text = acceptance.markdown(checks)
     assert "| v | **validation** | failed (lrtuner@peak1)" in text
     assert "| d |" in text
+
+
+def test_every_retried_search_counts_as_search_not_as_fits(tmp_path):
+    """A run whose first two searches were inconclusive holds three search records; a stored
+    run counted only the last (``seed_search_result``) in ``forward_passes["seed_search"]``, so
+    check (e) took the other two for fits. The report counts every search record."""
+    import json
+
+    from lrtuner_bench.report import load_results
+
+    folder = tmp_path / "runs" / "t" / "lrtuner@peak1"
+    folder.mkdir(parents=True)
+    inconclusive = "seed search: no LR on the grid lowers the loss; ..."
+    history = [
+        {"step": 0, "reason": inconclusive, "forward_passes": 80},
+        {"step": 0, "reason": inconclusive, "forward_passes": 72},
+        {"step": 1, "reason": "seed search: one-step loss minimal at ...", "forward_passes": 64},
+        {"step": 125, "reason": "explore accepts an increase", "forward_passes": 30},
+    ]
+    (folder / "seed0.history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+    record = run("lrtuner@peak1", 0, 0.9, steps=2000, probe=80 + 72 + 64 + 30)
+    record.update(task="t", metric="accuracy", higher_is_better=True,
+                  history_file="seed0.history.jsonl")
+    record["forward_passes"]["seed_search"] = 64  # the last search only, as stored
+    (folder / "seed0.json").write_text(json.dumps(record))
+    t = load_results(tmp_path)["t"]
+    stored = t.methods["lrtuner@peak1"][0]
+    assert stored["forward_passes"]["seed_search"] == 80 + 72 + 64
+    e = acceptance.probe_fraction(t)
+    assert e["max_fraction"] == pytest.approx(30 / 6000)
+    assert e["max_fraction_with_seed_search"] == pytest.approx(246 / 6000)

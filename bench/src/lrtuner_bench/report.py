@@ -89,12 +89,30 @@ def load_results(out_dir: str | Path) -> dict[str, TaskResults]:
             task.calibration_grid.append(run)
             continue
         task.methods.setdefault(run["method"], []).append(run)
+        if run.get("history_file"):
+            _count_every_search(run, path.with_name(run["history_file"]))
         if run["method"] == "lrtuner" and run.get("history_file"):
             task.history_paths[int(run["seed"])] = path.with_name(run["history_file"])
     for task in results.values():
         for runs in task.methods.values():
             runs.sort(key=lambda r: r["seed"])
     return results
+
+
+def _count_every_search(run: dict, history: Path) -> None:
+    """``forward_passes["seed_search"]`` as the forward passes of every seed search in the
+    run's decision history. A run stored by 0.16.0's runner or earlier holds the last
+    search's only (``seed_search_result``), so a retried search's earlier attempts were
+    counted as fits in check (e)."""
+    fp = run.get("forward_passes")
+    if not fp or not history.exists():
+        return
+    searched = 0
+    for line in history.read_text().splitlines():
+        record = json.loads(line)
+        if str(record.get("reason", "")).startswith("seed search"):
+            searched += int(record.get("forward_passes") or 0)
+    fp["seed_search"] = searched
 
 
 def _mean(values: Sequence[float]) -> float:

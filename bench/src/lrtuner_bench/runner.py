@@ -254,6 +254,16 @@ def run_config(
     }
 
 
+def _search_forward_passes(run: Any) -> int:
+    """Forward passes of every seed search the run made (a retried search has several)."""
+    history = run.history() or []
+    return sum(
+        int(h.get("forward_passes") or 0)
+        for h in history
+        if str(h.get("reason", "")).startswith("seed search")
+    )
+
+
 def train_one(
     task: Task,
     method: str,
@@ -418,11 +428,8 @@ def _train(
         forward_passes={
             "train": steps_run,
             "probe": probe,
-            # the one-time seed search's share of "probe" (LRTuner only; 0 without a search)
-            "seed_search": int(
-                getattr(getattr(run.optimizer, "seed_search_result", None), "forward_passes", 0)
-                or 0
-            ),
+            # the seed searches' share of "probe", every attempt (LRTuner only; 0 without)
+            "seed_search": _search_forward_passes(run),
             "extra": extra,
             "total": steps_run + probe + extra,
             "extra_per_step": (probe + extra) / max(1, steps_run),
