@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import targets
@@ -217,6 +217,16 @@ def early_lr_spread(task: Any) -> dict[str, Any]:
         "worst_ratio": worst,
         "pass": worst is not None and worst < EARLY_LR_SPREAD_MAX,
     }
+
+
+def search_forward_passes(history: Iterable[dict[str, Any]]) -> int:
+    """Forward passes of every seed search in a run's decision history (a retried search has
+    one record per attempt); check (e) is on the rest of the probes, the fits."""
+    return sum(
+        int(record.get("forward_passes") or 0)
+        for record in history
+        if str(record.get("reason", "")).startswith("seed search")
+    )
 
 
 def probe_fraction(task: Any) -> dict[str, Any]:

@@ -107,12 +107,8 @@ def _count_every_search(run: dict, history: Path) -> None:
     fp = run.get("forward_passes")
     if not fp or not history.exists():
         return
-    searched = 0
-    for line in history.read_text().splitlines():
-        record = json.loads(line)
-        if str(record.get("reason", "")).startswith("seed search"):
-            searched += int(record.get("forward_passes") or 0)
-    fp["seed_search"] = searched
+    records = (json.loads(line) for line in history.read_text().splitlines())
+    fp["seed_search"] = acceptance.search_forward_passes(records)
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -44,7 +44,7 @@ import torch
 from lrtuner import __version__ as LIBRARY_VERSION
 from lrtuner.extras import require_extra
 
-from . import calibration, schedules, targets
+from . import acceptance, calibration, schedules, targets
 from .methods import (
     LRTUNER_OPTIONS,
     Method,
@@ -254,16 +254,6 @@ def run_config(
     }
 
 
-def _search_forward_passes(run: Any) -> int:
-    """Forward passes of every seed search the run made (a retried search has several)."""
-    history = run.history() or []
-    return sum(
-        int(h.get("forward_passes") or 0)
-        for h in history
-        if str(h.get("reason", "")).startswith("seed search")
-    )
-
-
 def train_one(
     task: Task,
     method: str,
@@ -429,7 +419,7 @@ def _train(
             "train": steps_run,
             "probe": probe,
             # the seed searches' share of "probe", every attempt (LRTuner only; 0 without)
-            "seed_search": _search_forward_passes(run),
+            "seed_search": acceptance.search_forward_passes(run.history() or []),
             "extra": extra,
             "total": steps_run + probe + extra,
             "extra_per_step": (probe + extra) / max(1, steps_run),
