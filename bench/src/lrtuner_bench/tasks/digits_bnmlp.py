@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .base import Budget
-from .digits_mlp import DigitsData, DigitsMLP
+from .digits_mlp import BUDGETS_5000, DigitsData, DigitsMLP
 
 _DECLARED = (
     "declared after 0.13.0's validation, before any of its runs: BatchNorm in a fully "
@@ -37,12 +37,7 @@ class DigitsBNMLP(DigitsMLP):
         "were read before the change of 0.15.0 was chosen. " + _DECLARED
     )
     long_ms_per_step = 1.2  # a planning estimate (two BatchNorm layers)
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=300, batch_size=32, num_evals=5),
-        "standard": Budget(steps=1000, batch_size=32, num_evals=10),
-        "long": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
-        "full": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
-    }
+    budgets: ClassVar[dict[str, Budget]] = BUDGETS_5000
 
     def build_model(self, data: DigitsData) -> nn.Module:
         return nn.Sequential(

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from .base import Budget
 from .digits_cnn import DigitsCNN
 from .digits_mlp import DigitsData
 
@@ -37,12 +36,6 @@ class DigitsDWCNN(DigitsCNN):
     split = "validation"
     split_reason = _DECLARED
     long_ms_per_step = 2.0  # a planning estimate (digits-cnn's size)
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=200, batch_size=32, num_evals=2),
-        "standard": Budget(steps=800, batch_size=32, num_evals=8),
-        "long": Budget(steps=3000, batch_size=32, num_evals=20, grid_seeds=None),
-        "full": Budget(steps=3000, batch_size=32, num_evals=20, grid_seeds=None),
-    }
 
     def build_model(self, data: DigitsData) -> nn.Module:
         return nn.Sequential(

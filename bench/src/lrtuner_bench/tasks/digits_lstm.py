@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .base import Budget
-from .digits_mlp import DigitsMLP
+from .digits_mlp import BUDGETS_5000, DigitsMLP
 
 _DECLARED = (
     "declared after 0.14.0's validation, before any of its runs: a recurrent classifier (an "
@@ -52,12 +52,7 @@ class DigitsLSTM(DigitsMLP):
         "were read before the change of 0.16.0 was chosen. " + _DECLARED
     )
     long_ms_per_step = 3.0  # a planning estimate (digits-gru's size, a cheaper optimizer)
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=300, batch_size=32, num_evals=5),
-        "standard": Budget(steps=1000, batch_size=32, num_evals=10),
-        "long": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
-        "full": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
-    }
+    budgets: ClassVar[dict[str, Budget]] = BUDGETS_5000
 
     def build_model(self, data) -> nn.Module:
         return RowLSTM()

@@ -20,6 +20,15 @@ class DigitsData:
     y_test: torch.Tensor
 
 
+#: Budgets of the digits tasks that train 5000 steps on minibatches of 32 in ``long``.
+BUDGETS_5000: dict[str, Budget] = {
+    "quick": Budget(steps=300, batch_size=32, num_evals=5),
+    "standard": Budget(steps=1000, batch_size=32, num_evals=10),
+    "long": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
+    "full": Budget(steps=5000, batch_size=32, num_evals=20, grid_seeds=None),
+}
+
+
 class DigitsMLP(SGDClassificationTask):
     """64-128-128-10 ReLU MLP, SGD momentum 0.9, step schedule (10x drops at 50 % and 75 %)."""
 

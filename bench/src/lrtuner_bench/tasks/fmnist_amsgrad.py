@@ -10,7 +10,7 @@ from torch import nn
 
 from .base import Budget
 from .fmnist_cnn import ImageData
-from .fmnist_mlp import FashionMnistMLP
+from .fmnist_mlp import MLP_BUDGETS_3000, FashionMnistMLP
 
 _DECLARED = (
     "declared after 0.14.0's validation, before any of its runs: Adam with AMSGrad (its "
@@ -40,15 +40,7 @@ class FashionMnistAmsgrad(FashionMnistMLP):
         "were read before the change of 0.16.0 was chosen. " + _DECLARED
     )
     long_ms_per_step = 2.5  # a planning estimate (fmnist-l2adam's network)
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=100, batch_size=64, num_evals=2, train_size=6000, test_size=1000),
-        "standard": Budget(steps=600, batch_size=64, num_evals=4, train_size=20000, test_size=2000),
-        "long": Budget(
-            steps=3000, batch_size=64, num_evals=20, train_size=30000, test_size=5000,
-            grid_seeds=None,
-        ),
-        "full": Budget(steps=3000, batch_size=64, num_evals=20, grid_seeds=None),
-    }
+    budgets: ClassVar[dict[str, Budget]] = MLP_BUDGETS_3000
 
     def build_model(self, data: ImageData) -> nn.Module:
         return nn.Sequential(

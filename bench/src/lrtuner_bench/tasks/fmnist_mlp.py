@@ -11,6 +11,17 @@ from ..data import load_fashion_mnist, subsample
 from .base import Budget, SGDClassificationTask, classification_metrics, predict_in_chunks
 from .fmnist_cnn import FMNIST_MEAN, FMNIST_STD, ImageData
 
+#: Budgets of the Fashion-MNIST MLPs that train 3000 steps on minibatches of 64 in ``long``.
+MLP_BUDGETS_3000: dict[str, Budget] = {
+    "quick": Budget(steps=100, batch_size=64, num_evals=2, train_size=6000, test_size=1000),
+    "standard": Budget(steps=600, batch_size=64, num_evals=4, train_size=20000, test_size=2000),
+    "long": Budget(
+        steps=3000, batch_size=64, num_evals=20, train_size=30000, test_size=5000,
+        grid_seeds=None,
+    ),
+    "full": Budget(steps=3000, batch_size=64, num_evals=20, grid_seeds=None),
+}
+
 
 def fmnist_images(x, flat: bool) -> torch.Tensor:
     """uint8 images to normalised float tensors, ``(N, 784)`` or ``(N, 1, 28, 28)``."""

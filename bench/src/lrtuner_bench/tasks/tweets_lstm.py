@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from .base import Budget
 from .tweets_gru import PAD, TokenTweets, TweetsGRU
 
 _DECLARED = (
@@ -52,15 +51,6 @@ class TweetsLSTM(TweetsGRU):
     split = "validation"
     split_reason = _DECLARED
     long_ms_per_step = 8.0  # a planning estimate (tweets-gru's size)
-    budgets: ClassVar[dict[str, Budget]] = {
-        "quick": Budget(steps=60, batch_size=32, num_evals=2, train_size=4000, test_size=1000),
-        "standard": Budget(steps=400, batch_size=32, num_evals=4, train_size=12000, test_size=2000),
-        "long": Budget(
-            steps=2000, batch_size=16, num_evals=20, train_size=20000, test_size=2000,
-            grid_seeds=None,
-        ),
-        "full": Budget(steps=5000, batch_size=64, num_evals=20, grid_seeds=None),
-    }
 
     def build_model(self, data: TokenTweets) -> nn.Module:
         return TweetLSTM(data.vocab_size)
