@@ -547,15 +547,13 @@ class LRTuner(TunerCheckpoint):
             if self.config.search_retry_from_start:
                 # no LR is known for this step: undo it, so the next search starts from the
                 # same weights whatever the seed LR (0.16.0)
-                before.restore(params, self.optimizer, [])
-                self.stats.optimizer_steps -= 1
+                self._take_back(before)
                 self.stats.skipped_steps += 1
                 reason += ", from the weights before this step (the step is not taken)"
         del delta
         if result.changed:
-            before.restore(params, self.optimizer, [])
+            self._take_back(before)  # the step, taken again at the new LR
             self._set_lr(result.lr)
-            self.stats.optimizer_steps -= 1  # the step, taken again at the new LR
             again = TrainingSnapshot.capture(params, self.optimizer, [], step)
             if not self._plain_step(pre=again):
                 return
@@ -573,6 +571,11 @@ class LRTuner(TunerCheckpoint):
             num_batches=line.num_batches,
             forward_passes=line.forwards,
         )
+
+    def _take_back(self, before: TrainingSnapshot) -> None:
+        """Undo the step just taken: parameters and optimizer state back to ``before``."""
+        before.restore(self._params(), self.optimizer, [])
+        self.stats.optimizer_steps -= 1
 
     def _report_seed_search(
         self, line: LineResult, lr: float, changed: bool, reason: str, started: float

@@ -90,9 +90,10 @@ def load_results(out_dir: str | Path) -> dict[str, TaskResults]:
             continue
         task.methods.setdefault(run["method"], []).append(run)
         if run.get("history_file"):
-            _count_every_search(run, path.with_name(run["history_file"]))
-        if run["method"] == "lrtuner" and run.get("history_file"):
-            task.history_paths[int(run["seed"])] = path.with_name(run["history_file"])
+            history = path.with_name(run["history_file"])
+            _count_every_search(run, history)
+            if run["method"] == "lrtuner":
+                task.history_paths[int(run["seed"])] = history
     for task in results.values():
         for runs in task.methods.values():
             runs.sort(key=lambda r: r["seed"])
