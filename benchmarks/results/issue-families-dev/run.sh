@@ -9,6 +9,7 @@ case "${PART:?set PART=a or PART=b}" in
   a) TASKS=fmnist-cnn,shakespeare-gpt,fmnist-plaincnn,tweets-transformer ;;
   b) TASKS=tweets-minilm,fmnist-mlp,fmnist-resmlp ;;
 esac
-.venv/bin/python benchmarks/explore_dev.py --label 0.10.0 --scenarios peak0.01,peak1 \
-  --tasks "$TASKS" --seeds 0,1,2 --out "benchmarks/results/issue-families-dev/runs-$PART.jsonl"
+# LABEL: the version (0.10.0; run-016.sh: 0.16.0), TAG: the run files' prefix after "runs-"
+.venv/bin/python benchmarks/explore_dev.py --label "${LABEL:-0.10.0}" --scenarios peak0.01,peak1 \
+  --tasks "$TASKS" --seeds 0,1,2 --out "benchmarks/results/issue-families-dev/runs-${TAG:-}$PART.jsonl"
 echo done
