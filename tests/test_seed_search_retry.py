@@ -135,7 +135,8 @@ def test_retry_state_survives_a_checkpoint():
     assert state["seed_search_attempts"] == 1 and state["seed_search_retry"] is True
 
 
-def _seed_searches(monkeypatch, task_name: str, peak: float, scale: float, seed: int, **options):
+def _first_steps(monkeypatch, task_name: str, peak: float, scale: float, seed: int, **options):
+    """The benchmark's run record of the first 10 long-budget steps from ``scale`` x ``peak``."""
     from lrtuner_bench import methods, runner
     from lrtuner_bench.tasks import get_task
 
@@ -143,9 +144,13 @@ def _seed_searches(monkeypatch, task_name: str, peak: float, scale: float, seed:
     budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
                                  num_evals=1)
     monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", options)
-    result = runner.train_one(
+    return runner.train_one(
         task, f"lrtuner@peak{scale:g}", task.load(budget), budget, seed, "long", peak, None, "cpu"
     )
+
+
+def _seed_searches(monkeypatch, task_name: str, peak: float, scale: float, seed: int, **options):
+    result = _first_steps(monkeypatch, task_name, peak, scale, seed, **options)
     return [h for h in result["history"] if h["reason"].startswith("seed search")]
 
 
@@ -195,16 +200,7 @@ def test_runner_counts_every_search_attempt(monkeypatch):
     """The benchmark's ``forward_passes["seed_search"]`` holds every search of the run (here
     two: an inconclusive one and its retry), so check (e) does not take a retry for fits."""
     pytest.importorskip("lrtuner_bench")
-    from lrtuner_bench import methods, runner
-    from lrtuner_bench.tasks import get_task
-
-    task = get_task("digits-smallbatch")
-    budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
-                                 num_evals=1)
-    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", {})
-    result = runner.train_one(
-        task, "lrtuner@peak10", task.load(budget), budget, 1, "long", 0.0316, None, "cpu"
-    )
+    result = _first_steps(monkeypatch, "digits-smallbatch", 0.0316, 10.0, 1)
     searches = [h for h in result["history"] if h["reason"].startswith("seed search")]
     assert len(searches) >= 2
     counted = result["forward_passes"]["seed_search"]
