@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from divisor_dev_table import _jsonl, baseline
 from explore_dev import tuned_peak
 
 SCALES = (0.001, 0.01, 0.1, 1.0, 10.0)
@@ -65,11 +66,7 @@ def run(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if out.exists():
-        for line in out.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["task"], r["scale"], r["seed"]))
+    done = {(r["task"], r["scale"], r["seed"]) for r in _jsonl(out)}
     names = (
         [n for n, t in TASKS.items() if t.split == "development"]
         if args.tasks == "development" else args.tasks.split(",")
@@ -120,8 +117,7 @@ def spread(values: list[float]) -> float | None:
 
 def table(path: str) -> str:
     groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for line in Path(path).read_text().splitlines():
-        r = json.loads(line)
+    for r in _jsonl(Path(path)):
         if "lr_first_new" in r:
             groups[(r["task"], r["seed"])].append(r)
     rows = []
@@ -170,36 +166,42 @@ def table(path: str) -> str:
     return "\n".join(lines)
 
 
+Key = tuple[str, int, float]
+
+
+def first_search_lrs(path: str) -> dict[Key, tuple[float, float]]:
+    """Step 1 of the grid bracket: (0.14.0, 0.15.0) first-search LRs per (task, seed, scale)."""
+    return {
+        (r["task"], r["seed"], r["scale"]): (r["lr_first_old"], r["lr_first_new"])
+        for r in _jsonl(Path(path))
+        if "lr_first_new" in r
+    }
+
+
+def last_search_lrs(new: str, old: str) -> dict[Key, tuple[float, float]]:
+    """Step 1 of the retries: (control, candidate) LRs after the last search, from two files."""
+    before = {(r["task"], r["seed"], r["scale"]): r.get("lr_new") for r in _jsonl(Path(old))}
+    lrs = {}
+    for r in _jsonl(Path(new)):
+        if r.get("lr_new"):
+            key = (r["task"], r["seed"], r["scale"])
+            lrs[key] = (before.get(key) or float("nan"), r["lr_new"])
+    return lrs
+
+
 def e2e_table(
     path: str,
-    searches: str,
+    lrs: dict[Key, tuple[float, float]],
     prefix: str = "brk0-",
     versions: tuple[str, str] = ("0.14.0", "0.15.0"),
-    old_searches: str | None = None,
 ) -> str:
     """Step 2 of a criterion: the candidate (``peakX``) against the control arm
     (``<prefix>peakX``: 0.14.0's search for the grid bracket, 0.15.0's retries for the retry
     from the first weights), final metric per run, the change in the tuned baseline's seed std
-    (floored at 0.001 of its mean; positive is better). ``searches``: the step-1 file (one file
-    with both answers, or with ``old_searches`` the candidate's, LR after the last search)."""
-    from divisor_dev_table import baseline
-
-    lrs = {}
-    for line in Path(searches).read_text().splitlines():
-        r = json.loads(line)
-        if old_searches is None and "lr_first_new" in r:
-            lrs[(r["task"], r["seed"], r["scale"])] = (r["lr_first_old"], r["lr_first_new"])
-        elif old_searches is not None and r.get("lr_new"):
-            lrs[(r["task"], r["seed"], r["scale"])] = (float("nan"), r["lr_new"])
-    if old_searches is not None:
-        for line in Path(old_searches).read_text().splitlines():
-            r = json.loads(line)
-            key = (r["task"], r["seed"], r["scale"])
-            if r.get("lr_new") and key in lrs:
-                lrs[key] = (r["lr_new"], lrs[key][1])
-    arms: dict[tuple[str, int, float], dict[str, dict[str, Any]]] = defaultdict(dict)
-    for line in Path(path).read_text().splitlines():
-        r = json.loads(line)
+    (floored at 0.001 of its mean; positive is better). ``lrs``: step 1's (control, candidate)
+    searched LR per run."""
+    arms: dict[Key, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in _jsonl(Path(path)):
         old = r["scenario"].startswith(prefix)
         scale = float(r["scenario"].removeprefix(prefix).removeprefix("peak"))
         arms[(r["task"], r["seed"], scale)]["old" if old else "new"] = r
@@ -252,8 +254,7 @@ def retry_table(new: str, old: str) -> str:
     arms: dict[str, dict[tuple[str, int], dict[float, dict[str, Any]]]] = {}
     for label, path in (("new", new), ("old", old)):
         runs: dict[tuple[str, int], dict[float, dict[str, Any]]] = defaultdict(dict)
-        for line in Path(path).read_text().splitlines():
-            r = json.loads(line)
+        for r in _jsonl(Path(path)):
             runs[(r["task"], r["seed"])][r["scale"]] = r
         arms[label] = runs
     rows, counts = [], {"old": 0, "new": 0}
@@ -313,10 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.retry_table:
         print(retry_table(*args.retry_table))
     elif args.e2e_table and args.retry_e2e:
-        new, old = args.retry_e2e
-        print(e2e_table(args.e2e_table, new, "rs0-", ("0.15.0", "0.16.0"), old))
+        lrs = last_search_lrs(*args.retry_e2e)
+        print(e2e_table(args.e2e_table, lrs, "rs0-", ("0.15.0", "0.16.0")))
     elif args.e2e_table:
-        print(e2e_table(args.e2e_table, args.out))
+        print(e2e_table(args.e2e_table, first_search_lrs(args.out)))
     elif args.table:
         print(table(args.table))
     else:
