@@ -41,6 +41,14 @@ def encode(texts: list[str], vocab: dict[str, int], length: int) -> torch.Tensor
     return out
 
 
+def trim_leading_padding(ids: torch.Tensor) -> torch.Tensor:
+    """The token columns from the first one that is not padding in some row (at least the
+    last column), so a recurrent layer does not step through padding every row shares."""
+    used = (ids != PAD).any(dim=0).nonzero()
+    start = int(used[0]) if len(used) else ids.shape[1] - 1
+    return ids[:, start:]
+
+
 class TweetGRU(nn.Module):
     """Embedding (pad row zero), one GRU layer, linear head on the final hidden state.
 
@@ -54,9 +62,7 @@ class TweetGRU(nn.Module):
         self.head = nn.Linear(hidden, classes)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        used = (ids != PAD).any(dim=0).nonzero()
-        start = int(used[0]) if len(used) else ids.shape[1] - 1
-        _, h = self.gru(self.embed(ids[:, start:]))
+        _, h = self.gru(self.embed(trim_leading_padding(ids)))
         return self.head(h[-1])
 
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from .tweets_gru import PAD, TokenTweets, TweetsGRU
+from .tweets_gru import PAD, TokenTweets, TweetsGRU, trim_leading_padding
 
 _DECLARED = (
     "declared after 0.15.0's validation, before any of its runs: an LSTM text classifier "
@@ -28,9 +28,7 @@ class TweetLSTM(nn.Module):
         self.head = nn.Linear(hidden, classes)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        used = (ids != PAD).any(dim=0).nonzero()
-        start = int(used[0]) if len(used) else ids.shape[1] - 1
-        _, (h, _) = self.lstm(self.embed(ids[:, start:]))
+        _, (h, _) = self.lstm(self.embed(trim_leading_padding(ids)))
         return self.head(h[-1])
 
 
