@@ -75,6 +75,10 @@ NEW = (
     "fmnist-nadam",
     "tweets-lstm",
     "digits-dwcnn",
+    "digits-wnmlp",
+    "fmnist-mixer",
+    "shakespeare-sgdlstm",
+    "tweets-adamcnn",
 )
 #: validation for 0.4.0; development since 0.5.0 (their 0.4.0 results were looked at before
 #: rule 9 was chosen), replaced by the four declared with 0.5.0.
@@ -121,8 +125,11 @@ VALIDATION_014 = ("digits-adadelta", "digits-bnmlp", "fmnist-l2adam", "tweets-da
 #: declared for 0.15.0, before any of their runs; development since 0.16.0 (their results and
 #: decision logs were read before 0.16.0's change was chosen), replaced by the four below.
 VALIDATION_015 = ("iris-mlp", "fmnist-amsgrad", "digits-lstm", "shakespeare-tinygpt")
-#: declared for 0.16.0, before any of their runs.
-VALIDATION_SINCE_016 = ("digits-resmlp", "fmnist-nadam", "tweets-lstm", "digits-dwcnn")
+#: declared for 0.16.0, before any of their runs; development since 0.17.0 (their results and
+#: decision logs were read before 0.17.0's change was chosen), replaced by the four below.
+VALIDATION_016 = ("digits-resmlp", "fmnist-nadam", "tweets-lstm", "digits-dwcnn")
+#: declared for 0.17.0, before any of their runs.
+VALIDATION_SINCE_017 = ("digits-wnmlp", "fmnist-mixer", "shakespeare-sgdlstm", "tweets-adamcnn")
 
 
 def test_split_is_declared_with_reasons():
@@ -145,7 +152,8 @@ def test_split_is_declared_with_reasons():
     assert set(VALIDATION_013) <= set(DEVELOPMENT)
     assert set(VALIDATION_014) <= set(DEVELOPMENT)
     assert set(VALIDATION_015) <= set(DEVELOPMENT)
-    assert set(VALIDATION) == set(VALIDATION_SINCE_016)
+    assert set(VALIDATION_016) <= set(DEVELOPMENT)
+    assert set(VALIDATION) == set(VALIDATION_SINCE_017)
     for name, cls in TASKS.items():
         assert cls.split in ("development", "validation")
         assert len(cls.split_reason) > 20, name
@@ -322,6 +330,18 @@ def test_required_families_are_present():
     dw = [m for m in _modules("digits-dwcnn") if isinstance(m, nn.Conv2d)]
     assert any(m.groups > 1 for m in dw) and optimizer("digits-dwcnn") is torch.optim.AdamW
     assert not any(isinstance(m, norms) for m in _modules("digits-dwcnn"))
+    wn = [m for m in _modules("digits-wnmlp") if isinstance(m, nn.Linear)]
+    assert len(wn) == 3 and all(hasattr(m, "parametrizations") for m in wn)
+    assert get_task("digits-wnmlp").budget("long").steps == 5000
+    mixer = _modules("fmnist-mixer")
+    assert not any(isinstance(m, nn.MultiheadAttention) for m in mixer)
+    assert sum(isinstance(m, nn.LayerNorm) for m in mixer) == 5
+    assert optimizer("fmnist-mixer") is torch.optim.Adam
+    sgdlstm = get_task("shakespeare-sgdlstm")
+    assert sgdlstm.metric == "val_loss" and optimizer("shakespeare-sgdlstm") is torch.optim.SGD
+    assert any(isinstance(m, nn.LSTM) for m in _modules("shakespeare-sgdlstm"))
+    assert optimizer("tweets-adamcnn") is torch.optim.Adam
+    assert any(isinstance(m, nn.Conv1d) for m in _modules("tweets-adamcnn"))
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -39,6 +39,7 @@ from .digits_smallbatch import DigitsSmallBatch
 from .digits_tanhmlp import DigitsTanhMLP
 from .digits_tinybatch import DigitsTinyBatch
 from .digits_vae import DigitsVAETask
+from .digits_wnmlp import DigitsWNMLP
 from .fmnist_adamlogreg import FashionMnistAdamLogReg
 from .fmnist_amsgrad import FashionMnistAmsgrad
 from .fmnist_cnn import FashionMnistCNN
@@ -47,6 +48,7 @@ from .fmnist_gelumlp import FashionMnistGeluMLP
 from .fmnist_l2adam import FashionMnistL2Adam
 from .fmnist_largebatch import FashionMnistLargeBatch
 from .fmnist_lenet import FashionMnistLeNet
+from .fmnist_mixer import FashionMnistMixer
 from .fmnist_mlp import FashionMnistMLP
 from .fmnist_nadam import FashionMnistNAdam
 from .fmnist_plaincnn import FashionMnistPlainCNN
@@ -63,8 +65,10 @@ from .shakespeare_gru import ShakespeareGRU
 from .shakespeare_lstm import ShakespeareLSTM
 from .shakespeare_nplm import ShakespeareNPLM
 from .shakespeare_rnn import ShakespeareRNN
+from .shakespeare_sgdlstm import ShakespeareSGDLSTM
 from .shakespeare_tinygpt import ShakespeareTinyGPT
 from .tabular import BreastCancerMLP, DiabetesMLP, WineMLP
+from .tweets_adamcnn import TweetsAdamCNN
 from .tweets_bow import TweetsBoW
 from .tweets_dan import TweetsDAN
 from .tweets_embmlp import TweetsEmbMLP
@@ -142,6 +146,10 @@ TASKS: dict[str, Callable[[], Task]] = {
         FashionMnistNAdam,
         TweetsLSTM,
         DigitsDWCNN,
+        DigitsWNMLP,
+        FashionMnistMixer,
+        ShakespeareSGDLSTM,
+        TweetsAdamCNN,
     )
 }
 
