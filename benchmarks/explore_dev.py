@@ -64,7 +64,8 @@ SCENARIOS: dict[str, tuple[float, dict[str, Any]]] = {
 #: ``benchmarks/results/cooldown-decrease-dev``), and without rule 7's grid bracket
 #: (``brk0-peakX``: 0.14.0's search, ``benchmarks/results/search-bracket-dev``), and with the
 #: inconclusive step kept before a retry (``rs0-peakX``: 0.15.0,
-#: ``benchmarks/results/search-retry-start-dev``).
+#: ``benchmarks/results/search-retry-start-dev``), and with one conclusive search deciding
+#: (``dir1-peakX``: 0.16.0, ``benchmarks/results/search-directions-dev``).
 for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"peak{_scale:g}"] = (_scale, {})
     SCENARIOS[f"nolevel-peak{_scale:g}"] = (_scale, {"rollback_on_level": False})
@@ -74,6 +75,7 @@ for _scale in (0.001, 0.01, 0.1, 1.0, 10.0):
     SCENARIOS[f"cd0-peak{_scale:g}"] = (_scale, {"cooldown_on_decrease": False})
     SCENARIOS[f"brk0-peak{_scale:g}"] = (_scale, {"search_bracket_on_grid": False})
     SCENARIOS[f"rs0-peak{_scale:g}"] = (_scale, {"search_retry_from_start": False})
+    SCENARIOS[f"dir1-peak{_scale:g}"] = (_scale, {"search_directions": 1})
 #: rule 7's divisor: defaults from the tuned peak with the one-step optimum divided by D
 #: (``divD``) instead of 20 (``peak1`` is the 20 arm).
 for _divisor in (5, 10):
@@ -158,6 +160,7 @@ def run(args: argparse.Namespace) -> None:
     import torch
 
     from lrtuner_bench import methods, runner
+    from lrtuner_bench.acceptance import lr_at_fraction
     from lrtuner_bench.tasks import get_task
 
     torch.set_num_threads(1)
@@ -197,6 +200,7 @@ def run(args: argparse.Namespace) -> None:
                     "status": result.get("status"),
                     "probe_fraction": fp["probe"] / (3 * fp["train"]) if fp.get("train") else None,
                     "seconds": time.time() - start,
+                    "lr_at_10pct": lr_at_fraction(result),
                     **explore_summary(result.get("history") or []),
                 }
                 with out.open("a") as fh:

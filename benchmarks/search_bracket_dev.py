@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> None:
         data = task.load(long_budget, None)
         peak, _ = tuned_peak(Path(args.grids), task)
         for seed in (int(s) for s in args.seeds.split(",")):
-            for scale in SCALES:
+            for scale in (float(x) for x in args.scales.split(",")):
                 if (name, scale, seed) in done:
                     continue
                 result = runner.train_one(
@@ -305,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="benchmarks/results/search-bracket-dev/runs.jsonl")
     p.add_argument("--table", default=None)
     p.add_argument("--options", default="{}", help="LRTuner options (JSON) for every search")
+    p.add_argument("--scales", default=",".join(f"{s:g}" for s in SCALES),
+                   help="seed LRs as multiples of the tuned peak")
     p.add_argument("--retry-table", nargs=2, default=None, metavar=("NEW", "OLD"),
                    help="two --out files: the LR after the last search, per seed LR")
     p.add_argument("--retry-e2e", nargs=2, default=None, metavar=("NEW", "OLD"),

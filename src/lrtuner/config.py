@@ -230,6 +230,13 @@ class TunerConfig:
     #: skipped step), so the retry searches from the same weights whatever the seed LR was.
     #: ``False``: that step is kept and the retry searches from where it went (0.15.0).
     search_retry_from_start: bool = True
+    #: Conclusive searches whose one-step optima are combined (0.17.0): after a conclusive
+    #: search the step is undone (as for an inconclusive one) and the next step's direction is
+    #: searched from the same first weights on new probe minibatches, until this many were
+    #: conclusive; the LR is ``1/safety_factor`` of their median. 3 is the least count whose
+    #: median ignores one outlying direction. 1 is 0.16.0: the first conclusive search decides.
+    #: Inconclusive searches still count against ``search_attempts``.
+    search_directions: int = 3
     #: Ratio between neighbouring grid points (half a decade).
     grid_ratio: float = math.sqrt(10.0)
     #: The search looks at most this far above the seed LR ...
@@ -297,6 +304,7 @@ class TunerConfig:
                      "exploit_chances", "open_explore_recompute_cap",
                      "open_exploit_recompute_cap", "max_backoff", "min_fits_per_run",
                      "adaptive_explore_patience", "search_minibatches", "search_attempts",
+                     "search_directions",
                      "rank_test_min_losses"):
             _check_int(name, getattr(self, name), allow_none=False)
         _check_int("exploit_agreement", self.exploit_agreement, minimum=0, allow_none=False)

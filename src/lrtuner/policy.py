@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import TunerConfig
 from .probe import ClipBounds, Proposal, clip_bounds, propose_epsilon
-from .seed_search import SeedSearchResult, seed_lr_from_search
+from .seed_search import SeedSearchResult, seed_lr_from_optima, seed_lr_from_search
 
 if TYPE_CHECKING:
     from .prober import FitResult, LineResult
@@ -178,6 +178,8 @@ class PolicyState:
     #: seed searches run so far; an inconclusive one asks for another at the next step
     seed_search_attempts: int = 0
     seed_search_retry: bool = False
+    #: the one-step optima (as LRs) of the conclusive searches so far (``search_directions``)
+    seed_search_optima: list[float] = field(default_factory=list)
     cooldown_lr: float | None = None  # the LR the cooldown anneals from (rule 9)
     #: the optimizer step the cooldown started at when exploit's first decrease started it
     #: (rule 14); ``None``: ``config.cooldown_start``
@@ -240,14 +242,14 @@ class TunerPolicy:
 
     # --- the seed search ---------------------------------------------------------------
     def seed_search_due(self, optimizer_steps: int) -> bool:
-        """At the first step taken, in explore (``seed_search=True``); again at each next step
-        while the searches so far were inconclusive, up to ``search_attempts`` in all."""
+        """At the first step taken, in explore (``seed_search=True``); again at the next step
+        while the last search asked for another (:meth:`note_seed_search_outcome`)."""
         s = self.state
         if not self.config.seed_search or s.phase != "explore" or s.explore_steps == 0:
             return False
         if not s.seed_searched:
             return optimizer_steps == 0
-        return s.seed_search_retry and s.seed_search_attempts < self.config.search_attempts
+        return s.seed_search_retry
 
     def note_seed_search(self) -> None:
         """A seed search runs now (or is attempted); no other unless it turns out
@@ -258,12 +260,38 @@ class TunerPolicy:
         s.seed_search_retry = False
 
     def note_seed_search_outcome(self, result: SeedSearchResult) -> bool:
-        """Record whether the next step's direction is searched; ``True`` if it is."""
-        s = self.state
-        s.seed_search_retry = (
-            result.inconclusive and s.seed_search_attempts < self.config.search_attempts
-        )
+        """Record a search's one-step optimum and whether the next step's direction is
+        searched; ``True`` if it is. Another search follows a conclusive one until
+        ``search_directions`` were conclusive (0.17.0), and an inconclusive one until
+        ``search_attempts`` were inconclusive (0.12.0); a non-finite probe loss ends the
+        search."""
+        s, c = self.state, self.config
+        if result.one_step_lr is not None:
+            s.seed_search_optima.append(result.one_step_lr)
+        conclusive = len(s.seed_search_optima)
+        inconclusive = s.seed_search_attempts - conclusive
+        if result.one_step_lr is not None:
+            s.seed_search_retry = conclusive < c.search_directions
+        else:
+            s.seed_search_retry = (
+                result.inconclusive
+                and inconclusive < c.search_attempts
+                and conclusive < c.search_directions
+            )
         return s.seed_search_retry
+
+    def seed_lr_final(self, result: SeedSearchResult, lr: float) -> SeedSearchResult:
+        """The LR the search ends on, after its last line's ``result``: that result when at
+        most one search was conclusive and it is this one (or none was), else
+        ``1/safety_factor`` of the median of the conclusive searches' one-step optima
+        (:func:`seed_search.seed_lr_from_optima`)."""
+        optima = self.state.seed_search_optima
+        if not optima or (len(optima) == 1 and result.one_step_lr is not None):
+            return result
+        c = self.config
+        return seed_lr_from_optima(
+            lr, optima, safety_factor=c.safety_factor, min_relative_change=c.min_relative_change
+        )
 
     def seed_lr(self, line: LineResult, lr: float) -> SeedSearchResult:
         """The LR after the seed search's line (:func:`seed_search.seed_lr_from_search`)."""

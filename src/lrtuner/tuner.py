@@ -11,6 +11,7 @@ of :class:`~lrtuner.config.TunerConfig`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -506,7 +507,9 @@ class LRTuner(TunerCheckpoint):
         inconclusive search (no grid point lowers the loss measurably) is repeated on the next
         step's direction, up to ``search_attempts`` searches in all; the inconclusive step is
         undone first (``search_retry_from_start``), so each search starts from the weights the
-        run started with.
+        run started with. A conclusive search's step is undone too while fewer than
+        ``search_directions`` searches were conclusive (0.17.0); the LR is then set from the
+        median of their one-step optima, at the last search's step.
         The outcome is :attr:`seed_search_result` (the last search's), logged on
         ``"lrtuner.seed_search"``."""
         self.policy.note_seed_search()
@@ -539,17 +542,31 @@ class LRTuner(TunerCheckpoint):
         result = self.policy.seed_lr(line, lr)
         reason = result.reason
         if self.policy.note_seed_search_outcome(result):
-            attempt = self.policy.state.seed_search_attempts
-            reason += (
-                f"; the next step's direction is searched (attempt {attempt + 1} of "
-                f"{self.config.search_attempts})"
-            )
-            if self.config.search_retry_from_start:
-                # no LR is known for this step: undo it, so the next search starts from the
-                # same weights whatever the seed LR (0.16.0)
+            c, state = self.config, self.policy.state
+            attempt = state.seed_search_attempts
+            if result.inconclusive:
+                reason += (
+                    f"; the next step's direction is searched (attempt {attempt + 1} of "
+                    f"{c.search_attempts})"
+                )
+            else:
+                # 0.17.0: one direction's optimum is one draw; the next is measured too
+                reason = (
+                    f"seed search: direction {len(state.seed_search_optima)} of "
+                    f"{c.search_directions}: {result.reason.removeprefix('seed search: ')}"
+                    "; the next step's direction is searched"
+                )
+            if c.search_retry_from_start or not result.inconclusive:
+                # no LR is decided for this step: undo it, so the next search starts from the
+                # same weights whatever the seed LR (0.16.0, 0.17.0)
                 self._take_back(before)
                 self.stats.skipped_steps += 1
                 reason += ", from the weights before this step (the step is not taken)"
+            proposal = result.lr
+            result = dataclasses.replace(result, lr=lr, changed=False)
+        else:
+            result = self.policy.seed_lr_final(result, lr)
+            reason, proposal = result.reason, result.lr
         del delta
         if result.changed:
             self._take_back(before)  # the step, taken again at the new LR
@@ -567,7 +584,7 @@ class LRTuner(TunerCheckpoint):
             lr_after=self.lr,
             epsilons=[(m - 1.0) * lr for m in [0.0, *line.multipliers]],
             losses=[line.loss0, *line.losses],
-            proposed_lr=result.lr,
+            proposed_lr=proposal,
             num_batches=line.num_batches,
             forward_passes=line.forwards,
         )

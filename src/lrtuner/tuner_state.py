@@ -272,6 +272,7 @@ def check_values(state: RestoredTunerState) -> None:
         if not isinstance(getattr(p, name), bool):
             _fail(f"policy.{name}", getattr(p, name), "True or False")
     _int("policy.seed_search_attempts", p.seed_search_attempts)
+    _reals("policy.seed_search_optima", p.seed_search_optima, finite=True)
     _real("policy.cooldown_lr", p.cooldown_lr, finite=True)
     if p.cooldown_from is not None:
         _int("policy.cooldown_from", p.cooldown_from)
