@@ -13,7 +13,8 @@
 #    73450b3), and 0.12.0's (*-0.12.0.md): its forty-eight (commit 0564c40), and 0.13.0's
 #    (*-0.13.0.md): its fifty-two (commit 3b76abf), and 0.14.0's (*-0.14.0.md): its fifty-six
 #    (commit 05cc1f7, from the runs stored then), and 0.15.0's (*-0.15.0.md): its sixty (commit
-#    a6521a6, from the runs stored then), all by tables_of; 3. the full
+#    a6521a6, from the runs stored then), and 0.16.0's (*-0.16.0.md): its sixty-four (commit
+#    2460c03, from the runs stored then), all by tables_of; 3. the full
 #    report with the current code; 4. the "Runs stored" table of
 #    COMMAND.md.
 set -euo pipefail
@@ -142,6 +143,13 @@ mkdir -p "$PAST15"
 git archive a6521a6 $L/runs | tar -x -C "$PAST15"
 V0150="$V0140 digits-adadelta digits-bnmlp fmnist-l2adam tweets-dan"
 FROM=$PAST15/$L tables_of 0.15.0 a6521a6 sixty $V0150 iris-mlp fmnist-amsgrad digits-lstm shakespeare-tinygpt
+# 0.16.0's validation: its sixty-four tasks, with the split of that time, from the runs stored
+# when 0.16.0 was final (2460c03)
+PAST16=$TMP/past16
+mkdir -p "$PAST16"
+git archive 2460c03 $L/runs | tar -x -C "$PAST16"
+V0160="$V0150 iris-mlp fmnist-amsgrad digits-lstm shakespeare-tinygpt"
+FROM=$PAST16/$L tables_of 0.16.0 2460c03 sixty-four $V0160 digits-resmlp fmnist-nadam tweets-lstm digits-dwcnn
 # the full report, current code
 .venv/bin/lrtuner-bench report $L > /dev/null
 .venv/bin/python benchmarks/seed_lr_table.py $L > $L/seed_lr.md

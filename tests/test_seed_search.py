@@ -24,6 +24,12 @@ GRID_RATIO = DEFAULTS.grid_ratio
 MAX_MULTIPLIER = DEFAULTS.max_multiplier
 MIN_MULTIPLIER = DEFAULTS.min_multiplier
 SAFETY_FACTOR = DEFAULTS.safety_factor
+#: steps the search takes at defaults: one per conclusive direction (0.17.0)
+DIRECTIONS = DEFAULTS.search_directions
+
+
+def _searches(tuner) -> list:
+    return [h for h in tuner.history if h.reason.startswith("seed search")]
 
 
 def _walk(loss_at, loss0):
@@ -134,20 +140,23 @@ def test_search_on_least_squares_matches_the_analytic_optimum(seed_scale, make_t
         None, base, probe_loss=probe_loss, probe_data=[(x, y)], total_steps=100, rollback=False
     )
     w0 = w.detach().clone()
-    base.zero_grad()
-    loss = probe_loss((x, y))
-    loss.backward()
-    tuner.step(loss=loss)
-    rec = tuner.history[0]
-    assert rec.reason.startswith("seed search") and rec.decision == "accepted"
+    for _ in range(DIRECTIONS):  # full batch: every direction is the same one, from w0
+        base.zero_grad()
+        loss = probe_loss((x, y))
+        loss.backward()
+        tuner.step(loss=loss)
+    searches = _searches(tuner)
+    rec = searches[-1]
+    assert len(searches) == DIRECTIONS and rec.decision == "accepted"
     assert tuner.lr == pytest.approx(eta_star / SAFETY_FACTOR, rel=1e-9)
     # the first step was redone at the new LR
     torch.testing.assert_close(w.detach(), w0 - tuner.lr * g, rtol=1e-12, atol=1e-15)
-    assert rec.forward_passes == rec.num_batches * len(rec.losses)  # same batches at every m
+    for r in searches:  # same batches at every m
+        assert r.forward_passes == r.num_batches * len(r.losses)
     assert tuner.policy.state.seed_searched
 
 
-def _digits_tuner(lr, seed_search=True, steps=1, **options):
+def _digits_tuner(lr, seed_search=True, steps=DIRECTIONS, **options):
     xtr, ytr, _, _ = load_digits_tensors()
     torch.manual_seed(0)
     model = BNDropoutNet()
@@ -173,8 +182,8 @@ def test_lr_after_the_search_does_not_depend_on_the_seed():
     lrs = {}
     for seed_lr in (1e-5, 1e-3, 1e-1, 1.0):
         tuner, _ = _digits_tuner(seed_lr)
-        rec = tuner.history[0]
-        assert rec.reason.startswith("seed search")
+        rec = _searches(tuner)[-1]
+        assert rec.decision == "accepted" and tuner.stats.optimizer_steps == 1
         assert rec.forward_passes > 0 and len(rec.losses) == len(rec.epsilons)
         lrs[seed_lr] = tuner.lr
     values = np.array(list(lrs.values()))
@@ -232,14 +241,16 @@ def test_bracket_on_grid_real_data_decade_seeds_agree():
     """Digits, BatchNorm + dropout MLP, SGD-momentum: the one-step optimum is 1.45x the seed
     LR 1.0 (just above it). Seeds 1e-5 ... 10, a decade apart, give the same LR to 1e-3 with
     the grid bracket; 0.14.0's bracket through theta0 sets 7% more from the seed 1.0."""
-    new = [_digits_tuner(lr)[0].lr for lr in (1e-5, 1e-3, 1e-1, 1.0, 10.0)]
+    # one line, the first minibatch's (the bracket is a property of one search)
+    one = {"search_directions": 1, "steps": 1}
+    new = [_digits_tuner(lr, **one)[0].lr for lr in (1e-5, 1e-3, 1e-1, 1.0, 10.0)]
     assert max(new) / min(new) < 1.001, new
-    old = _digits_tuner(1.0, search_bracket_on_grid=False)[0].lr
+    old = _digits_tuner(1.0, search_bracket_on_grid=False, **one)[0].lr
     assert old / new[3] > 1.05, (old, new)
 
 
 def test_search_state_survives_a_checkpoint():
-    tuner, _ = _digits_tuner(1e-4, steps=1)
+    tuner, _ = _digits_tuner(1e-4)
     state = tuner.state_dict()
     assert state["lrtuner"]["policy"]["seed_searched"] is True
     # resume: a fresh tuner loaded from the state does not search again
@@ -259,23 +270,30 @@ def test_seed_search_off_and_bad_value():
 
 def test_search_leaves_the_step_at_the_new_lr_and_nothing_else(make_tuner):
     """After the search, parameters, BatchNorm statistics, momentum buffers and the global RNG
-    are bitwise those of one plain step at the new LR."""
+    are bitwise those of one plain step at the new LR on the last search's minibatch, after
+    the user's forward passes of the steps it undid (they ran, in training mode)."""
     xtr, ytr, _, _ = load_digits_tensors()
     torch.manual_seed(0)
     model = BNDropoutNet()
     twin = copy.deepcopy(model)
     base = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     tuner = make_tuner(model, base, probe_data=make_batches(xtr, ytr, 64, seed=1), total_steps=400)
-    x, y = make_batches(xtr, ytr, 32, seed=2)[0]
-    torch.manual_seed(5)
-    tuner.zero_grad()
-    F.cross_entropy(model(x), y).backward()
-    tuner.step()
+    batches = make_batches(xtr, ytr, 32, seed=2)[:DIRECTIONS]
+    for k, (x, y) in enumerate(batches):
+        torch.manual_seed(5 + k)
+        tuner.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        tuner.step()
     rng_after = torch.get_rng_state()
     assert tuner.lr > 1e-2  # 1e-4 is far too small for this net
+    assert tuner.stats.optimizer_steps == 1 and tuner.stats.skipped_steps == DIRECTIONS - 1
 
     twin_opt = torch.optim.SGD(twin.parameters(), lr=tuner.lr, momentum=0.9)
-    torch.manual_seed(5)
+    for k, (x, _) in enumerate(batches[:-1]):
+        torch.manual_seed(5 + k)
+        twin(x)  # the undone steps' forward passes
+    torch.manual_seed(5 + DIRECTIONS - 1)
+    x, y = batches[-1]
     twin_opt.zero_grad()
     F.cross_entropy(twin(x), y).backward()
     twin_opt.step()

@@ -55,13 +55,14 @@ def test_search_resolution_steps_is_validated():
 
 
 def _first_decision(monkeypatch, seed: int, **options):
+    """The first search's record (one line: ``search_directions=1``, the rule under test)."""
     from lrtuner_bench import methods, runner
     from lrtuner_bench.tasks import get_task
 
     task = get_task("digits-noisymlp")  # MLP 64-256-10, plain SGD, minibatches of 4
     budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
                                  num_evals=1)
-    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", options)
+    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", {"search_directions": 1, **options})
     result = runner.train_one(
         task, "lrtuner@peak0.01", task.load(budget), budget, seed, "long", 0.316, None, "cpu"
     )

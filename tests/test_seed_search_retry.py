@@ -36,10 +36,16 @@ def test_only_a_search_that_measured_no_descent_is_inconclusive():
 class _Outcome:
     def __init__(self, inconclusive: bool) -> None:
         self.inconclusive = inconclusive
+        self.one_step_lr = None if inconclusive else 1.0
+
+
+#: the retries are a rule about inconclusive searches: here one conclusive search decides
+#: (``search_directions=1``, 0.16.0); the median over directions is tested on its own
+ONE = {"search_directions": 1}
 
 
 def test_policy_searches_again_while_inconclusive_up_to_the_cap():
-    policy = TunerPolicy(TunerConfig(total_steps=1000, search_attempts=3).resolve())
+    policy = TunerPolicy(TunerConfig(total_steps=1000, search_attempts=3, **ONE).resolve())
     assert policy.seed_search_due(0) and not policy.seed_search_due(1)
     steps = []
     for step in range(10):
@@ -49,14 +55,14 @@ def test_policy_searches_again_while_inconclusive_up_to_the_cap():
             policy.note_seed_search_outcome(_Outcome(inconclusive=True))
     assert steps == [0, 1, 2] and policy.state.seed_search_attempts == 3
     # a conclusive search ends the retries
-    policy = TunerPolicy(TunerConfig(total_steps=1000).resolve())
+    policy = TunerPolicy(TunerConfig(total_steps=1000, **ONE).resolve())
     policy.note_seed_search()
     assert policy.note_seed_search_outcome(_Outcome(inconclusive=True))
     policy.note_seed_search()
     assert not policy.note_seed_search_outcome(_Outcome(inconclusive=False))
     assert not policy.seed_search_due(2)
     # search_attempts=1 is 0.11.0: one search
-    policy = TunerPolicy(TunerConfig(total_steps=1000, search_attempts=1).resolve())
+    policy = TunerPolicy(TunerConfig(total_steps=1000, search_attempts=1, **ONE).resolve())
     policy.note_seed_search()
     assert not policy.note_seed_search_outcome(_Outcome(inconclusive=True))
     assert not policy.seed_search_due(1)
@@ -74,7 +80,7 @@ def _quadratic_run(attempts: int, uphill_steps: set[int], steps: int = 4, **opti
     w = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     tuner = LRTuner(
         torch.optim.SGD([w], lr=SEED_LR), lambda _: ((w - 1.0) ** 2).sum(), [0] * 8,
-        total_steps=1000, search_attempts=attempts, **options,
+        total_steps=1000, search_attempts=attempts, **{**ONE, **options},
     )
     for step in range(steps):
         grad = -2.0 * (1.0 - w.detach())
@@ -143,7 +149,7 @@ def _first_steps(monkeypatch, task_name: str, peak: float, scale: float, seed: i
     task = get_task(task_name)
     budget = dataclasses.replace(runner.effective_budget(task, "long", None), steps=10,
                                  num_evals=1)
-    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", options)
+    monkeypatch.setitem(methods.LRTUNER_OPTIONS, "long", {**ONE, **options})
     return runner.train_one(
         task, f"lrtuner@peak{scale:g}", task.load(budget), budget, seed, "long", peak, None, "cpu"
     )

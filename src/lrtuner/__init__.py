@@ -5,4 +5,4 @@ from .records import DecisionRecord, TunerStats
 from .tuner import LRTuner
 
 __all__ = ["DecisionRecord", "LRTuner", "TunerConfig", "TunerStats"]
-__version__ = "0.16.0"
+__version__ = "0.17.0"

@@ -185,8 +185,10 @@ def train_scenario(mode: str = "ddp") -> dict[str, Any]:
         adaptive_superbatch=False,
         saturation_threshold=1.0,
         # the one-step minimum: this 60-step scenario is laid out to pass through explore,
-        # exploit and one rollback with it (the other scenarios run the default factor 2)
+        # exploit and one rollback with it (the other scenarios run the default factor 2), and
+        # with one conclusive search deciding (the others run the median of three directions)
         horizon_factor=1.0,
+        search_directions=1,
     )
     injected_at = None
     seen_accepts = 0

@@ -343,7 +343,7 @@ def test_a_python_or_numpy_float_probe_loss_is_used(make_tuner, batches, convert
     )  # fmt: skip
     for b in batches[:12]:
         step(model, tuner, b)
-    assert tuner.history[0].reason.startswith("seed search: one-step loss minimal")
+    assert "one-step loss minimal" in tuner.history[0].reason  # the first direction's search
     assert tuner.stats.fits >= 1
 
 
