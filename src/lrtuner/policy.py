@@ -268,14 +268,12 @@ class TunerPolicy:
         s, c = self.state, self.config
         if result.one_step_lr is not None:
             s.seed_search_optima.append(result.one_step_lr)
-        conclusive = len(s.seed_search_optima)
-        inconclusive = s.seed_search_attempts - conclusive
-        if result.one_step_lr is not None:
-            s.seed_search_retry = conclusive < c.search_directions
+            s.seed_search_retry = len(s.seed_search_optima) < c.search_directions
         else:
+            conclusive = len(s.seed_search_optima)
             s.seed_search_retry = (
                 result.inconclusive
-                and inconclusive < c.search_attempts
+                and s.seed_search_attempts - conclusive < c.search_attempts
                 and conclusive < c.search_directions
             )
         return s.seed_search_retry
