@@ -1,6 +1,7 @@
 """Measure each task's cost in the ``long`` profile and plan the whole long benchmark.
 
     python benchmarks/long_plan.py                 # every task, 200 timed steps each
+    python benchmarks/long_plan.py --tasks core    # the profile's default selection
     python benchmarks/long_plan.py --tasks fmnist-mlp,tweets-gru --steps 300
 
 Per task: single-threaded CPU milliseconds per training step (``time.process_time``, so a
@@ -20,7 +21,7 @@ import torch
 
 from lrtuner_bench import runner
 from lrtuner_bench.methods import LONG_RECIPE
-from lrtuner_bench.tasks import TASKS, get_task, split_of
+from lrtuner_bench.tasks import get_task, split_of
 
 #: measured cost of a run relative to the baseline's (LRTuner probes, range tests, BatchNorm
 #: recalibration, evaluation), a planning allowance.
@@ -61,11 +62,13 @@ def measure(name: str, steps: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", default="all")
+    parser.add_argument(
+        "--tasks", default="all", help="names or all | core | development | validation"
+    )
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    names = list(TASKS) if args.tasks == "all" else args.tasks.split(",")
+    names = runner.parse_tasks(args.tasks)
     bench = runner.Benchmark(
         names, list(LONG_RECIPE), [0, 1, 2], "long", "/tmp/unused", progress=False
     )

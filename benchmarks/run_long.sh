@@ -6,9 +6,11 @@
 #
 # Environment: OUT (results folder), JOBS (worker processes, default 2), SEEDS, BENCH (the
 # command, default `lrtuner-bench`; e.g. BENCH="python -m lrtuner_bench"), METHODS (step 3's
-# methods, default every method), TASKS (step 3's tasks, default `all`; anything else, e.g.
-# TASKS=validation, skips steps 1-2 and uses the committed calibration: the part that reports
-# fits in about half an hour with 2 jobs, the whole profile takes about 4.6 h).
+# methods, default every method), TASKS (step 3's tasks, default `core`: every validation task
+# and one development task per family issue 12 requires, planned to fit about 2 hours with 2
+# jobs (benchmarks/results/long/plan-core.md); TASKS=all runs all the tasks, calibration grids and
+# calibration first (steps 1-2), about 7 h; anything else, e.g. TASKS=validation, skips steps
+# 1-2 and uses the committed calibration).
 set -euo pipefail
 OUT=${OUT:-benchmarks/results/long}
 JOBS=${JOBS:-2}
@@ -20,7 +22,7 @@ TUNER=lrtuner@peak0.001,lrtuner@peak0.01,lrtuner@peak0.1,lrtuner@peak1,lrtuner@p
 M=${METHODS:-$PEERS,$TUNER}
 COMMON=(--seeds "$SEEDS" --profile long --out "$OUT" --jobs "$JOBS" --no-progress --no-report)
 
-TASKS=${TASKS:-all}
+TASKS=${TASKS:-core}
 if [ "$TASKS" = all ]; then
   echo "$(date +%T) 1/4 development tasks: tuned-baseline grids and calibration grids"
   $BENCH run --task development --method calibrated "${COMMON[@]}"

@@ -11,7 +11,16 @@ import torch
 from torch import nn
 
 from lrtuner_bench import runner
-from lrtuner_bench.tasks import DEVELOPMENT, TASKS, VALIDATION, get_task, split_of, tasks_in_split
+from lrtuner_bench.tasks import (
+    CORE,
+    CORE_DEVELOPMENT,
+    DEVELOPMENT,
+    TASKS,
+    VALIDATION,
+    get_task,
+    split_of,
+    tasks_in_split,
+)
 
 ORIGINAL = ("digits-mlp", "fmnist-cnn", "shakespeare-gpt", "tweets-minilm")
 NEW = (
@@ -171,6 +180,23 @@ def test_both_splits_cover_sgd_adam_short_and_long_runs():
     long_steps = {n: get_task(n).budget("long").steps for n in TASKS}
     assert all(2000 <= s <= 6000 for s in long_steps.values()), long_steps
     assert sum(s >= 5000 for s in long_steps.values()) >= 3
+
+
+def test_core_selection_meets_the_issue_minimum_with_every_validation_task():
+    """The long profile's default selection: >= 10 tasks, >= 6 development and every validation
+    task, >= 3 of 5000+ steps, and one development task of each family issue 12 requires
+    (the families themselves are asserted in test_required_families_are_present)."""
+    assert runner.parse_tasks("core") == list(CORE)
+    assert set(VALIDATION) <= set(CORE) and len(CORE) >= 10
+    assert set(CORE_DEVELOPMENT) <= set(DEVELOPMENT) and len(CORE_DEVELOPMENT) >= 6
+    assert len(set(CORE)) == len(CORE)
+    assert sum(get_task(n).budget("long").steps >= 5000 for n in CORE_DEVELOPMENT) >= 3
+    required = {"fmnist-cnn", "fmnist-mlp", "shakespeare-gpt", "tweets-minilm"}
+    required |= {"shakespeare-lstm", "diabetes-mlp", "digits-mlp"}
+    assert required == set(CORE_DEVELOPMENT)
+    assert {get_task(n).family for n in CORE_DEVELOPMENT} == {"sgd", "adam"}
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
+    assert not any(isinstance(m, norms) for m in _modules("digits-mlp"))
 
 
 def _modules(name: str) -> list[nn.Module]:

@@ -33,7 +33,8 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--task",
         default="digits-mlp",
-        help="task name(s), comma-separated, or all | development | validation",
+        help="task name(s), comma-separated, or all | core | development | validation "
+        "(core: the long profile's default selection)",
     )
     run.add_argument(
         "--method",

@@ -519,13 +519,19 @@ def parse_seeds(spec: str) -> list[int]:
 
 
 def parse_tasks(spec: str) -> list[str]:
-    """``"all"`` or a comma list of task names; ``ValueError`` naming ``task`` otherwise."""
-    from .tasks import DEVELOPMENT, TASKS, VALIDATION
+    """A comma list of task names or groups (``all``, ``core``, ``development``,
+    ``validation``); ``ValueError`` naming ``task`` otherwise."""
+    from .tasks import CORE, DEVELOPMENT, TASKS, VALIDATION
 
     names = [s.strip() for s in spec.split(",") if s.strip()]
     if not names:
         raise ValueError(f"Invalid task: {spec!r}")
-    groups = {"all": tuple(TASKS), "development": DEVELOPMENT, "validation": VALIDATION}
+    groups = {
+        "all": tuple(TASKS),
+        "core": CORE,
+        "development": DEVELOPMENT,
+        "validation": VALIDATION,
+    }
     out: list[str] = []
     for name in names:
         if name in groups:

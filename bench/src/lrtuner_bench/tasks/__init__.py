@@ -157,6 +157,27 @@ TASKS: dict[str, Callable[[], Task]] = {
 DEVELOPMENT: tuple[str, ...] = tuple(n for n, c in TASKS.items() if c.split == "development")
 VALIDATION: tuple[str, ...] = tuple(n for n, c in TASKS.items() if c.split == "validation")
 
+#: the development tasks of the ``long`` profile's default selection (``--task core``), one per
+#: family issue 12 requires, so that the profile's default run fits its 2-hour plan on a 2-core
+#: machine (``benchmarks/long_plan.py --tasks core``); ``--task all`` runs all the tasks. Chosen
+#: by what each task is, not by any result: a BatchNorm CNN with SGD-momentum (fmnist-cnn), an
+#: MLP with AdamW (fmnist-mlp, 5000 steps), a transformer LM with Adam (shakespeare-gpt),
+#: pretrained fine-tuning with AdamW (tweets-minilm), a recurrent model (shakespeare-lstm), a
+#: regression on the MSE (diabetes-mlp, 5000 steps) and a network without normalisation layers
+#: (digits-mlp, 5000 steps).
+CORE_DEVELOPMENT: tuple[str, ...] = (
+    "fmnist-cnn",
+    "fmnist-mlp",
+    "shakespeare-gpt",
+    "tweets-minilm",
+    "shakespeare-lstm",
+    "diabetes-mlp",
+    "digits-mlp",
+)
+#: the ``long`` profile's default selection: :data:`CORE_DEVELOPMENT` and every validation
+#: task, so that whatever the split holds, the acceptance checks run in the default selection.
+CORE: tuple[str, ...] = CORE_DEVELOPMENT + VALIDATION
+
 
 def get_task(name: str) -> Task:
     """A fresh task instance by registry name; ``ValueError`` naming ``task`` otherwise."""
@@ -180,6 +201,8 @@ def tasks_in_split(split: str) -> tuple[str, ...]:
 
 
 __all__ = [
+    "CORE",
+    "CORE_DEVELOPMENT",
     "DEVELOPMENT",
     "PROFILES",
     "SPLITS",
